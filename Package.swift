@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "loadkit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "LoadKit", targets: ["LoadKit"]),
+        .library(name: "LoadKitSQLite", targets: ["LoadKitSQLite"]),
+        .library(name: "LoadKitTesting", targets: ["LoadKitTesting"]),
+        .executable(name: "loadkit", targets: ["LoadKitCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries: the C modules hold only a module map and a shim header.
+        .systemLibrary(
+            name: "CLoadKitSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLoadKitZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // The core: schemas, values, sources. Knows no database.
+        .target(name: "LoadKit", dependencies: ["CLoadKitZlib"]),
+        // The SQLite driver.
+        .target(name: "LoadKitSQLite", dependencies: ["LoadKit", "CLoadKitSQLite"]),
+        // Helpers for users' test suites (and ours).
+        .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite"]),
+        .executableTarget(
+            name: "LoadKitCLI",
+            dependencies: [
+                "LoadKit", "LoadKitSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "ReadFlightsExample",
+            dependencies: ["LoadKit"],
+            path: "Examples/ReadFlights"
+        ),
+        .executableTarget(
+            name: "loadkit-bench",
+            dependencies: ["LoadKit"],
+            path: "Benchmarks/ParseBenchmark"
+        ),
+        .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
+        .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
+        .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,121 @@
+import CLoadKitSQLite
+import LoadKit
+
+/// One connection to a SQLite database file; owns the `sqlite3*` handle.
+///
+/// Use a connection from one thread at a time (it is opened with `SQLITE_OPEN_NOMUTEX`); give
+/// each worker its own. On open it turns on extended result codes, sets the busy timeout, and
+/// for a writable file database switches to WAL journaling with `synchronous=FULL`, so readers
+/// never block the writer and a committed transaction survives a crash of the process or the
+/// machine. See https://www.sqlite.org/c3ref/open.html and https://www.sqlite.org/wal.html.
+///
+/// ```swift
+/// let db = try SQLiteConnection(path: "warehouse.db")
+/// try db.transaction { try db.execute("INSERT INTO t VALUES (1)") }
+/// ```
+public final class SQLiteConnection {
+    /// How a database is opened.
+    public enum OpenMode: Sendable {
+        /// Read only; the file must exist.
+        case readOnly
+        /// Read and write; the file must exist.
+        case readWrite
+        /// Read and write, creating the file when absent.
+        case readWriteCreate
+    }
+
+    /// The path given at open (`:memory:` for an in-memory database).
+    public let path: String
+    /// The raw handle, for the driver's statements.
+    let handle: OpaquePointer
+
+    /// Opens a database.
+    ///
+    /// - Parameters:
+    ///   - path: a file path, or `:memory:`.
+    ///   - mode: read-only, read-write, or read-write-create (the default).
+    ///   - busyTimeout: how long a statement waits for another connection's lock before it fails
+    ///     with `SQLITE_BUSY` (default 60 s). https://www.sqlite.org/c3ref/busy_timeout.html
+    ///   - walJournal: use WAL journaling for a writable file database (default `true`).
+    /// - Throws: ``SQLiteError`` when the file cannot be opened or configured.
+    public init(path: String, mode: OpenMode = .readWriteCreate,
+                busyTimeout: Duration = .seconds(60), walJournal: Bool = true) throws {
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .readWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        var db: OpaquePointer?
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let error = SQLiteError.last(on: db, code: code, sql: nil)
+            sqlite3_close_v2(db)
+            throw SQLiteError(extendedCode: error.extendedCode,
+                              message: "cannot open '\(path)': \(error.message)")
+        }
+        self.path = path
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+        setBusyTimeout(busyTimeout)
+        if walJournal && mode != .readOnly && path != ":memory:" && !path.isEmpty {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=FULL")
+        }
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    /// Sets how long statements wait for other connections' locks.
+    /// https://www.sqlite.org/c3ref/busy_timeout.html
+    public func setBusyTimeout(_ timeout: Duration) {
+        let ms = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        sqlite3_busy_timeout(handle, Int32(clamping: ms))
+    }
+
+    /// Runs one or more SQL statements with no parameters and no result rows (DDL, pragmas).
+    /// - Throws: ``SQLiteError`` naming the SQL. https://www.sqlite.org/c3ref/exec.html
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) }
+            sqlite3_free(errorMessage)
+            let error = SQLiteError.last(on: handle, code: code, sql: sql)
+            throw SQLiteError(extendedCode: error.extendedCode, message: message ?? error.message, sql: sql)
+        }
+    }
+
+    /// Prepares one statement for repeated use.
+    /// - Throws: ``SQLiteError`` for a syntax error or an unknown table or column.
+    ///   https://www.sqlite.org/c3ref/prepare.html
+    public func prepare(_ sql: String) throws -> SQLiteStatement {
+        try SQLiteStatement(connection: self, sql: sql)
+    }
+
+    /// Runs a statement with `bindings` and returns all its rows, each as values in column order.
+    /// - Throws: ``SQLiteError``.
+    public func query(_ sql: String, _ bindings: [Value] = []) throws -> [[Value]] {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        var rows: [[Value]] = []
+        while try statement.step() { rows.append(statement.row()) }
+        return rows
+    }
+
+    /// The first column of the first row of a query, or `nil` when it returns no row.
+    /// - Throws: ``SQLiteError``.
+    public func scalar(_ sql: String, _ bindings: [Value] = []) throws -> Value? {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        return try statement.step() ? statement.column(0) : nil
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE. https://www.sqlite.org/c3ref/changes.html
+    public var changes: Int { Int(sqlite3_changes64(handle)) }
+
+    /// `true` when no transaction is open. https://www.sqlite.org/c3ref/get_autocommit.html
+    public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+}
