@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// One child process run: wall time, peak resident memory and what it printed.
+struct Measurement {
+    var seconds: Double
+    var peakKiB: Int
+    var output: String
+}
+
+/// Runs `argv` as a child with posix_spawn, waits with wait4(2) and reads its rusage, so the
+/// child's own peak RSS ("Maximum resident set size") is measured without /usr/bin/time.
+func runMeasured(_ argv: [String]) throws -> Measurement {
+    let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
+    defer { unlink(outPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    var pid: pid_t = 0
+    let start = DispatchTime.now()
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ)
+    guard rc == 0 else { throw BenchError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    guard status == 0 else { throw BenchError("\(argv.joined(separator: " ")) exited with status \(status): \(output)") }
+    return Measurement(seconds: seconds, peakKiB: usage.ru_maxrss, output: output)
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import LoadKit
+
+extension LoadKitCommand {
+    /// `loadkit check`: read input files with a table's declared schema and report typed row
+    /// counts, writing nothing.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate input files against a table's schema without loading them.",
+            discussion: """
+                Every row is parsed with the table's declared columns, null tokens and time zone,
+                exactly as a load would; the first bad value stops the file with its line and
+                column. Nothing is written to the warehouse.
+
+                Example:
+                  loadkit check --config Examples/flights/loadkit.yml --table flights \\
+                      Examples/flights/data/flights-2013-01-*.csv
+
+                With no files, an unpartitioned table's own source file is checked.
+                Exit codes: 0 all rows valid, 1 a file has a bad row, 64 usage or config error.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .long, help: "The table whose schema the files are read with.")
+        var table: String
+
+        @Argument(help: ArgumentHelp("Input files (CSV or JSON Lines, optionally .gz).", valueName: "file"))
+        var files: [String] = []
+
+        struct FileReport: Encodable {
+            var file: String
+            var rows: Int
+            var error: String?
+        }
+
+        struct Report: Encodable {
+            var table: String
+            var rows: Int
+            var files: [FileReport]
+            var ok: Bool
+        }
+
+        func run() throws {
+            do {
+                let report = try check()
+                if global.json {
+                    try JSONOutput.print(report)
+                } else {
+                    for file in report.files {
+                        if let error = file.error {
+                            print("\(file.file): FAILED after \(file.rows) rows: \(error)")
+                        } else {
+                            print("\(file.file): \(file.rows) rows")
+                        }
+                    }
+                    let failed = report.files.filter { $0.error != nil }.count
+                    print("\(report.table): \(report.rows) typed rows in \(report.files.count) files"
+                        + (failed > 0 ? ", \(failed) failed" : ", all valid"))
+                }
+                if !report.ok { throw ExitCode(ExitStatus.failure) }
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                throw ExitStatus.report(error)
+            }
+        }
+
+        private func check() throws -> Report {
+            let config = try LoadKitConfig.load(path: global.config)
+            guard let table = config.table(table) else {
+                throw ConfigError(file: config.file, key: "tables",
+                    message: "unknown table '\(self.table)'; declared tables: "
+                        + config.tables.map(\.name).joined(separator: ", "))
+            }
+            guard let source = table.source, let schema = table.schema else {
+                throw ValidationError("table '\(table.name)' is a SQL transform; it has no input files to check")
+            }
+            var paths = files
+            if paths.isEmpty {
+                guard table.partition == nil else {
+                    throw ValidationError("table '\(table.name)' is partitioned: name the files to check")
+                }
+                paths = [source.path]
+            }
+            var reports: [FileReport] = []
+            var row: [Value] = []
+            for path in paths {
+                var count = 0
+                do {
+                    let format = files.isEmpty ? source.format : SourceFormat.inferred(fromPath: path)
+                    let rows = try format.open(path, schema: schema, options: source.options)
+                    while try rows.next(into: &row) { count += 1 }
+                    reports.append(FileReport(file: path, rows: count))
+                } catch let error as LoadKitError where error.code != .schema {
+                    reports.append(FileReport(file: path, rows: count, error: error.description))
+                }
+            }
+            return Report(table: table.name, rows: reports.reduce(0) { $0 + $1.rows }, files: reports,
+                          ok: reports.allSatisfy { $0.error == nil })
+        }
+    }
+}

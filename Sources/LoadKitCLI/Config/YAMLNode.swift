@@ -1,0 +1,115 @@
+import Foundation
+import Yams
+
+/// A YAML node with its key path, read with errors that name file, line, column and key.
+///
+/// Mappings are read through ``mapping(allowed:)``, which refuses keys not in `allowed` (so a
+/// typo such as `granularty` is an error, not silently ignored) and duplicate keys.
+struct YAMLNode {
+    let node: Node
+    let path: String
+    let file: String
+
+    func error(_ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: path, message: message)
+    }
+
+    func child(_ key: String, _ node: Node) -> YAMLNode {
+        YAMLNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The entries of a mapping, in file order, after checking every key against `allowed`
+    /// (`nil` allows any key, for user-named entries such as table names).
+    func mapping(allowed: [String]?) throws -> [(key: String, value: YAMLNode)] {
+        guard case .mapping(let mapping) = node else {
+            throw error("expected a mapping (key: value lines), found \(kind)")
+        }
+        var seen = Set<String>()
+        var entries: [(key: String, value: YAMLNode)] = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                throw YAMLNode(node: keyNode, path: path, file: file).error("keys must be plain names")
+            }
+            let key = scalar.string
+            let keyed = YAMLNode(node: keyNode, path: path, file: file)
+            if let allowed, !allowed.contains(key) {
+                throw keyed.error("unknown key '\(key)'; allowed keys: \(allowed.joined(separator: ", "))")
+            }
+            guard seen.insert(key).inserted else {
+                throw keyed.error("key '\(key)' appears twice")
+            }
+            entries.append((key, child(key, valueNode)))
+        }
+        return entries
+    }
+
+    var kind: String {
+        switch node {
+        case .scalar(let s): return s.string.isEmpty ? "an empty value" : "'\(s.string)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    func string() throws -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a text value, found \(kind)") }
+        return scalar.string
+    }
+
+    func nonEmptyString() throws -> String {
+        let value = try string()
+        guard !value.isEmpty else { throw error("must not be empty") }
+        return value
+    }
+
+    func bool() throws -> Bool {
+        guard case .scalar = node, let value = node.bool else {
+            throw error("expected true or false, found \(kind)")
+        }
+        return value
+    }
+
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        guard case .scalar = node, let value = node.int else {
+            throw error("expected a whole number, found \(kind)")
+        }
+        guard range.contains(value) else {
+            throw error("\(value) is out of range; allowed: \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func strings() throws -> [String] {
+        guard case .sequence(let sequence) = node else {
+            throw error("expected a list such as [a, b], found \(kind)")
+        }
+        return try sequence.enumerated().map { i, item in
+            try YAMLNode(node: item, path: "\(path)[\(i)]", file: file).string()
+        }
+    }
+
+    func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
+        let value = try string()
+        guard let result = T(rawValue: value) else {
+            throw error("'\(value)' is not allowed; allowed values: "
+                + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return result
+    }
+
+    /// A duration such as `500ms`, `1s`, `2m`, `1h` (a bare number is seconds).
+    func duration() throws -> Duration {
+        let text = try string().trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite {
+                return .milliseconds(Int64((number * scale * 1000).rounded()))
+            }
+        }
+        if let number = Double(text), number >= 0, number.isFinite {
+            return .milliseconds(Int64((number * 1000).rounded()))
+        }
+        throw error("'\(text)' is not a duration; write it like 500ms, 1s, 2m or 1h")
+    }
+}

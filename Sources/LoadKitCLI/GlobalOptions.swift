@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// Options every subcommand takes (SPEC.md §3); accepted after the subcommand's name.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The config file.", valueName: "path"))
+    var config: String = "loadkit.yml"
+
+    @Flag(name: .long, help: "Print one JSON document instead of text.")
+    var json = false
+
+    @Flag(name: .long, help: "Print no progress lines on stderr.")
+    var quiet = false
+}
