@@ -52,7 +52,7 @@ let package = Package(
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
-        .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitTesting"]),
+        .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -82,7 +82,7 @@ public final class CSVReader {
             if let bad = UTF8Validation.firstInvalidByte(bytes) {
                 throw LoadKitError(.encoding, "invalid UTF-8 in the header",
                                    at: .init(file: fileName, line: fieldLine(i), field: i + 1,
-                                             byteOffset: fieldOffset(i) + bad))
+                                             byteOffset: inputOffset(ofByte: bad, inField: i)))
             }
             let name = String(decoding: bytes, as: UTF8.self)
             if name.isEmpty {
@@ -126,6 +126,16 @@ public final class CSVReader {
 
     /// The byte offset in the input of the first byte of field `i` (its quote, if quoted).
     public func fieldOffset(_ i: Int) -> Int { fields[i].offset }
+
+    /// The byte offset in the input of byte `index` of field `i`'s unquoted bytes: past the
+    /// opening quote, counting each doubled quote before it as the two bytes it was.
+    func inputOffset(ofByte index: Int, inField i: Int) -> Int {
+        guard isQuoted(i) else { return fieldOffset(i) + index }
+        let bytes = field(i)
+        var quotes = 0
+        for k in 0..<index where bytes[k] == dialect.quote { quotes += 1 }
+        return fieldOffset(i) + 1 + index + quotes
+    }
 
     /// Advances to the next record.
     /// - Returns: `false` at the end of the input.

@@ -71,7 +71,7 @@ public final class CSVSource: RowSource {
             if !UTF8Validation.isASCII(bytes), let bad = UTF8Validation.firstInvalidByte(bytes) {
                 throw LoadKitError(.encoding, "invalid UTF-8 (the file must be UTF-8 encoded)",
                     at: .init(file: fileName, line: reader.fieldLine(k), column: schema.columns[c].name,
-                              byteOffset: reader.fieldOffset(k) + (quoted ? 1 : 0) + bad))
+                              byteOffset: reader.inputOffset(ofByte: bad, inField: k)))
             }
             do {
                 row[c] = try parser.parse(bytes, as: types[c])

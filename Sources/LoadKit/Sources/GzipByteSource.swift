@@ -4,6 +4,7 @@ import CLoadKitZlib
 /// concatenated gzip members (https://zlib.net/manual.html, "gzip File Access Functions").
 public final class GzipByteSource: ByteSource {
     private let file: gzFile
+    private let path: String
     private let displayName: String
 
     /// Opens `path` for decompression.
@@ -14,6 +15,7 @@ public final class GzipByteSource: ByteSource {
         }
         gzbuffer(file, 256 * 1024)
         self.file = file
+        self.path = path
         self.displayName = displayName
     }
 
@@ -22,9 +24,12 @@ public final class GzipByteSource: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = gzread(file, buffer.baseAddress, UInt32(min(buffer.count, Int(Int32.max))))
         var code: Int32 = Z_OK
-        let message = gzerror(file, &code).map { String(cString: $0) } ?? "unknown error"
+        let text = gzerror(file, &code)
         // A truncated stream ends with 0 bytes read and Z_BUF_ERROR, not with -1.
         if n < 0 || (n == 0 && code != Z_OK && code != Z_STREAM_END) {
+            var message = text.map { String(cString: $0) } ?? "unknown error"
+            // zlib prefixes its messages with the path it was given; the location names the file.
+            if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
             throw LoadKitError(.io, "gzip data is corrupt or truncated: \(message)",
                                at: .init(file: displayName))
         }

@@ -287,6 +287,10 @@ extension LoadKitConfig {
              .composer(_, let problem, let mark, _):
             return ConfigError(file: file, line: mark.line, column: mark.column,
                                message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
+                message: duplicates.map { "key '\($0)'" }.joined(separator: ", ")
+                    + (duplicates.count == 1 ? " appears" : " appear") + " twice in one mapping")
         default:
             return ConfigError(file: file, message: "not valid YAML: \(error)")
         }
