@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "loadkit",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoadKit", targets: ["LoadKit"]),
         .library(name: "LoadKitSQLite", targets: ["LoadKitSQLite"]),
@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries: the C modules hold only a module map and a shim header.
@@ -27,7 +28,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         // The core: schemas, values, sources. Knows no database.
-        .target(name: "LoadKit", dependencies: ["CLoadKitZlib"]),
+        .target(name: "LoadKit", dependencies: [
+            "CLoadKitZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The SQLite driver.
         .target(name: "LoadKitSQLite", dependencies: ["LoadKit", "CLoadKitSQLite"]),
         // Helpers for users' test suites (and ours).

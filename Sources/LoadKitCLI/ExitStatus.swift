@@ -11,8 +11,8 @@ enum ExitStatus {
     /// The exit code for an error that ended a command.
     static func code(for error: any Error) -> Int32 {
         switch error {
-        case is ConfigError, is ValidationError: return usage
-        case let error as LoadKitError where error.code == .schema: return usage
+        case is ConfigError, is ValidationError, is ValidationErrorText: return usage
+        case let error as LoadKitError where error.code == .schema || error.code == .partitionKey: return usage
         default: return failure
         }
     }

@@ -93,6 +93,18 @@ public final class SQLiteStatement {
         while try step() {}
     }
 
+    /// The 1-based index of the named parameter (`:name`), or 0 when the statement has none.
+    /// https://www.sqlite.org/c3ref/bind_parameter_index.html
+    public func parameterIndex(_ name: String) -> Int32 {
+        sqlite3_bind_parameter_index(handle, name)
+    }
+
+    /// The declared type of result column `index` when it comes straight from a table column
+    /// (`INTEGER`, `TEXT`, …), else `nil`. https://www.sqlite.org/c3ref/column_decltype.html
+    public func columnDeclaredType(_ index: Int32) -> String? {
+        sqlite3_column_decltype(handle, index).map { String(cString: $0) }
+    }
+
     /// The number of result columns.
     public var columnCount: Int32 { sqlite3_column_count(handle) }
 

@@ -5,12 +5,12 @@ import Testing
 
 @Suite struct CSVReaderTests {
     /// The three line-ending fixtures hold the same records; `newline` is the file's line break.
-    static let lineEndings: [(file: String, newline: String)] = [
+    static let endingFixtures: [(file: String, newline: String)] = [
         ("line_endings_lf.csv", "\n"), ("line_endings_crlf.csv", "\r\n"), ("line_endings_cr.csv", "\r"),
     ]
 
     @Test("LF, CRLF and CR files give the same records; a quoted newline is kept byte-exact",
-          arguments: lineEndings)
+          arguments: endingFixtures)
     func lineEndings(file: String, newline: String) throws {
         let reader = try csvReader(Fixture.path("csv/\(file)"))
         #expect(reader.header == ["id", "city", "note"])
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test("Records are the same whatever the size of the source's reads",
-          arguments: lineEndings.map(\.file), [1, 2, 3, 7])
+          arguments: endingFixtures.map(\.file), [1, 2, 3, 7])
     func chunkBoundaries(file: String, chunk: Int) throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.path("csv/\(file)"))))
         let whole = try readRecords(csvReader(Fixture.path("csv/\(file)")))

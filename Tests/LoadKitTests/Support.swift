@@ -48,6 +48,25 @@ enum Schemas {
 }
 
 let newYork = TimeZone(identifier: "America/New_York")!
+let utc = TimeZone(identifier: "UTC")!
+
+/// `text` parsed as `type`, naive timestamps read in `zone`.
+func parseValue(_ text: String, as type: ColumnType, in zone: TimeZone = utc) throws -> Value {
+    let parser = ValueParser(localTime: LocalTimeResolver(timeZone: zone))
+    return try Array(text.utf8).withUnsafeBytes { try parser.parse($0, as: type) }
+}
+
+/// The reason `text` is refused as `type`, or `nil` when it is accepted.
+func failureReason(_ text: String, as type: ColumnType, in zone: TimeZone = utc) -> String? {
+    do {
+        _ = try parseValue(text, as: type, in: zone)
+        return nil
+    } catch let failure as ValueParser.Failure {
+        return failure.reason
+    } catch {
+        return "unexpected error \(error)"
+    }
+}
 
 /// Every row of `path` read in `format`.
 func readRows(_ path: String, format: SourceFormat = .csv, schema: TableSchema,

@@ -109,3 +109,8 @@ public struct LoadKitError: Error, Sendable, Equatable, CustomStringConvertible 
         return prefix.isEmpty ? message : "\(prefix): \(message)"
     }
 }
+
+extension LoadKitError.Code {
+    /// A partition key is malformed or names no partition of the table's scheme (a usage error).
+    public static let partitionKey = LoadKitError.Code("partition.key")
+}

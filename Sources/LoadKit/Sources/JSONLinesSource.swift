@@ -120,8 +120,9 @@ public final class JSONLinesSource: RowSource {
             }
         case .array, .object:
             guard type == .text else {
+                let what = if case .array = json { "a JSON array" } else { "a JSON object" }
                 throw ValueParser.Failure(reason:
-                    "JSON \(json.kind) cannot be stored in a \(type.rawValue) column; declare it text")
+                    "\(what) cannot be stored in a column of type \(type.rawValue); declare it text")
             }
             return .text(String(decoding: try encoder.encode(json), as: UTF8.self))
         }

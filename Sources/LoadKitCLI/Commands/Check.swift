@@ -70,11 +70,7 @@ extension LoadKitCommand {
 
         private func check() throws -> Report {
             let config = try LoadKitConfig.load(path: global.config)
-            guard let table = config.table(table) else {
-                throw ConfigError(file: config.file, key: "tables",
-                    message: "unknown table '\(self.table)'; declared tables: "
-                        + config.tables.map(\.name).joined(separator: ", "))
-            }
+            let table = try config.requireTable(table)
             guard let source = table.source, let schema = table.schema else {
                 throw ValidationError("table '\(table.name)' is a SQL transform; it has no input files to check")
             }

@@ -1,0 +1,81 @@
+import Foundation
+import Synchronization
+
+/// Failure injection at named points of a load (SPEC.md §6), for crash tests and `verify`.
+///
+/// Off unless `LOADKIT_FAILPOINT=<point>[:crash|:error|:fatal]` is set. `crash` (the default)
+/// ends the process at once with `_exit(137)`, as `kill -9` would: no cleanup, no rollback
+/// beyond what SQLite's journal does. `error` throws a transient error (the retry policy
+/// retries it); `fatal` throws a terminal one. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
+/// the first N times the point is reached in the process.
+public enum FailPoint: String, Sendable, CaseIterable {
+    /// The staging table holds every row; nothing of the target has changed yet.
+    case afterStaging = "after_staging"
+    /// Inside the final transaction, after every write and before `COMMIT`.
+    case beforeCommit = "before_commit"
+    /// Right after `COMMIT`, before the staging table is dropped and the lock released.
+    case afterCommit = "after_commit"
+
+    /// What an armed failpoint does.
+    public enum Action: String, Sendable {
+        case crash, error, fatal
+    }
+
+    /// The configuration read from the environment, or `nil` when failure injection is off.
+    /// - Throws: ``LoadKitError`` `.schema` for an unknown point or action (a usage error).
+    public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> (point: FailPoint, action: Action, times: Int?)? {
+        guard let spec = environment["LOADKIT_FAILPOINT"], !spec.isEmpty else { return nil }
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let point = FailPoint(rawValue: parts[0]) else {
+            throw LoadKitError(.schema, "LOADKIT_FAILPOINT: unknown point '\(parts[0])'; known points: "
+                + allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let action = try parts.count > 1 ? Action(rawValue: parts[1]).orThrow(
+            LoadKitError(.schema, "LOADKIT_FAILPOINT: unknown action '\(parts[1])'; use crash, error or fatal")) : .crash
+        var times: Int?
+        if let text = environment["LOADKIT_FAILPOINT_TIMES"] {
+            guard let n = Int(text), n >= 0 else {
+                throw LoadKitError(.schema, "LOADKIT_FAILPOINT_TIMES must be a whole number, not '\(text)'")
+            }
+            times = n
+        }
+        return (point, action, times)
+    }
+
+    private static let reached = Mutex<[FailPoint: Int]>([:])
+    private static let configuration: Result<(point: FailPoint, action: Action, times: Int?)?, any Error> =
+        Result { try configured() }
+
+    /// Acts if this point is armed in the environment; otherwise returns at once.
+    /// - Throws: ``LoadKitError`` `.injected` (transient for `error`, terminal for `fatal`), or
+    ///   the configuration error.
+    public func reach() throws {
+        guard let armed = try Self.configuration.get(), armed.point == self else { return }
+        let count = Self.reached.withLock { counts -> Int in
+            counts[self, default: 0] += 1
+            return counts[self]!
+        }
+        if let times = armed.times, count > times { return }
+        switch armed.action {
+        case .crash:
+            _exit(137)
+        case .error:
+            throw LoadKitError(.injected, "injected transient failure at \(rawValue)", isTransient: true)
+        case .fatal:
+            throw LoadKitError(.injected, "injected fatal failure at \(rawValue)")
+        }
+    }
+}
+
+extension LoadKitError.Code {
+    /// A failure injected by `LOADKIT_FAILPOINT`.
+    public static let injected = LoadKitError.Code("failpoint")
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> any Error) throws -> Wrapped {
+        guard let value = self else { throw error() }
+        return value
+    }
+}

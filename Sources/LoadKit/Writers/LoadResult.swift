@@ -1,0 +1,32 @@
+/// What a load did.
+public struct LoadResult: Sendable {
+    /// The outcome.
+    public enum Status: String, Sendable {
+        /// Rows were committed.
+        case loaded
+        /// An append whose load id was already loaded with the same content: nothing changed.
+        case alreadyLoaded = "already_loaded"
+        /// A dynamic load or append whose input has no rows: nothing changed.
+        case nothingToLoad = "nothing_to_load"
+    }
+
+    /// The outcome.
+    public var status: Status
+    /// The target table.
+    public var table: String
+    /// The task's load id.
+    public var loadID: String
+    /// The ledger entries the load wrote (or, when already loaded, found).
+    public var entries: [LedgerEntry]
+    /// Rows read from the input.
+    public var rowsRead: Int
+    /// Rows dropped because they belong to another partition (`outside_rows: skip`).
+    public var rowsSkipped: Int
+    /// The SHA-256 of the input (see ``LedgerEntry/sourceFingerprint``).
+    public var sourceFingerprint: String
+
+    /// Rows written into the target.
+    public var rowsWritten: Int {
+        status == .loaded ? entries.reduce(0) { $0 + $1.fingerprint.rows } : 0
+    }
+}

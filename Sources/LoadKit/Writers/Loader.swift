@@ -1,0 +1,344 @@
+import Foundation
+
+/// Runs loads: partition replace (static and dynamic), whole-table replace, and staging then
+/// atomic append, against any ``Destination``.
+///
+/// Every load follows the same steps, and a crash at each leaves:
+/// 1. take the load id's lock — nothing written yet;
+/// 2. stream the input into a fresh staging table, parsing and validating every row and
+///    computing each partition's fingerprint — only the staging table exists (a leftover is
+///    rebuilt by the next run, or dropped by `gc`);
+/// 3. failpoint `after_staging`; decide (an append already loaded with the same content stops
+///    here as ``LoadResult/Status/alreadyLoaded``);
+/// 4. one transaction: remove the covered partitions (or the earlier rows of this load id),
+///    insert the staged rows, upsert the ledger entries; failpoint `before_commit` — the target
+///    and ledger are as before, or, once committed, as after: never in between;
+/// 5. failpoint `after_commit`; drop the staging table and release the lock.
+///
+/// ```swift
+/// let loader = Loader(destination: try SQLiteDestination(path: "warehouse.db"))
+/// let day = try scheme.partition(forKey: "2013-01-05")
+/// let result = try loader.load(LoadRequest(table: flights, input: .file(path: "flights-2013-01-05.csv",
+///     format: .csv, options: options, identity: "flights-2013-01-05.csv", displayName: "flights-2013-01-05.csv"),
+///     scope: .partition(day)))
+/// ```
+public final class Loader {
+    /// Where loads go.
+    public let destination: any Destination
+    /// Supplies commit times (`loaded_at`); injectable for tests.
+    public var now: () -> Date = Date.init
+
+    /// Creates a loader for `destination`.
+    public init(destination: any Destination) {
+        self.destination = destination
+    }
+
+    /// Runs one load.
+    ///
+    /// - Parameter request: table, input and scope.
+    /// - Returns: what happened: loaded, already loaded, or nothing to load.
+    /// - Throws: ``LoadKitError`` for bad input (naming file, line, column), a scope that does
+    ///   not fit the table, an empty source where rows are required (`.emptySource`), a row of
+    ///   another partition (`.outsidePartition`), a schema mismatch, a held lock (`.locked`,
+    ///   transient), or an injected failure; a destination error (for SQLite, `SQLiteError`).
+    ///   Whatever is thrown, the target and the ledger are unchanged.
+    public func load(_ request: LoadRequest) throws -> LoadResult {
+        let table = request.table
+        try checkScope(request)
+        try destination.prepareCatalog()
+        try destination.ensureTable(table)
+        let loadID = request.loadID
+        try destination.acquireLock(loadID, runID: request.runID, timeout: request.lockTimeout)
+        var result: LoadResult
+        do {
+            result = try stageAndCommit(request, loadID: loadID)
+        } catch {
+            try? destination.releaseLock(loadID, runID: request.runID)
+            throw error
+        }
+        try destination.releaseLock(loadID, runID: request.runID)
+        result.loadID = loadID
+        return result
+    }
+
+    /// The columns and types a SQL transform's query returns, for a target whose columns are
+    /// not declared: the database's declared type where the column comes straight from a
+    /// table, else the type of the first non-NULL value (text when all are NULL).
+    /// - Returns: `nil` when the query returns no rows and no declared types.
+    /// - Throws: the destination's error for a bad query.
+    public func inferSchema(sql: String, partitionKey: String?) throws -> TableSchema? {
+        var columns: [(name: String, type: ColumnType?)] = []
+        var sawRow = false
+        try destination.query(sql, partitionKey: partitionKey, columns: { columns = $0 }, row: { row in
+            sawRow = true
+            for (i, value) in row.enumerated() where columns[i].type == nil {
+                switch value {
+                case .integer: columns[i].type = .integer
+                case .real: columns[i].type = .real
+                case .text: columns[i].type = .text
+                case .null: break
+                }
+            }
+        })
+        if !sawRow && columns.contains(where: { $0.type == nil }) { return nil }
+        return try TableSchema(columns.map { Column($0.name, $0.type ?? .text) })
+    }
+
+    // MARK: - Steps
+
+    private func checkScope(_ request: LoadRequest) throws {
+        let table = request.table
+        switch request.scope {
+        case .partition(let p):
+            guard let partitioning = table.partitioning else {
+                throw LoadKitError(.partitionKey, "table '\(table.name)' is not partitioned; load it without a partition")
+            }
+            guard p.granularity == partitioning.scheme.granularity else {
+                throw LoadKitError(.partitionKey,
+                    "'\(p.key)' is a \(p.granularity.rawValue) key; table '\(table.name)' has \(partitioning.scheme.granularity.rawValue) partitions")
+            }
+        case .wholeTable:
+            if table.partitioning != nil {
+                throw LoadKitError(.partitionKey, "table '\(table.name)' is partitioned: name a partition or an input file")
+            }
+        case .dynamic:
+            break
+        }
+    }
+
+    private func stageAndCommit(_ request: LoadRequest, loadID: String) throws -> LoadResult {
+        let table = request.table
+        let stagingName = LoadID.stagingName(for: loadID)
+        let staging = try destination.createStaging(stagingName, for: table)
+        var staged: Staged
+        do {
+            staged = try stage(request, loadID: loadID, into: staging)
+            try staging.finish()
+            if case .query = request.input {
+                staged.fingerprints = try stagedFingerprints(stagingName, table: table)
+            }
+            try FailPoint.afterStaging.reach()
+            let result = try commit(request, loadID: loadID, stagingName: stagingName, staged: staged)
+            try destination.dropStaging(stagingName)
+            return result
+        } catch {
+            // The first error wins; a staging table that cannot be dropped now is rebuilt by the
+            // next run of this load id, or removed by `gc`.
+            try? destination.dropStaging(stagingName)
+            throw error
+        }
+    }
+
+    private struct Staged {
+        /// Per partition key (`nil` for unpartitioned), the fingerprint of its staged rows.
+        var fingerprints: [String?: Fingerprint] = [:]
+        var rowsRead = 0
+        var rowsSkipped = 0
+        var sourceFingerprint = ""
+    }
+
+    private func stage(_ request: LoadRequest, loadID: String, into staging: any StagingWriter) throws -> Staged {
+        switch request.input {
+        case .file(let path, let format, let options, _, let displayName):
+            let bytes = HashingByteSource(try InputFile.open(path, displayName: displayName))
+            let source = try format.open(source: bytes, fileName: displayName, schema: request.table.schema,
+                                         options: options)
+            var staged = try stageRows(request, loadID: loadID, into: staging, fileName: displayName,
+                                       line: { source.line }, next: { try source.next(into: &$0) })
+            staged.sourceFingerprint = bytes.hex
+            return staged
+        case .query(let sql):
+            return try stageQuery(request, sql: sql, loadID: loadID, into: staging)
+        }
+    }
+
+    /// Streams rows from a file source: derive each row's partition, check it, stage it.
+    private func stageRows(_ request: LoadRequest, loadID: String, into staging: any StagingWriter,
+                           fileName: String, line: () -> Int,
+                           next: (inout [Value]) throws -> Bool) throws -> Staged {
+        let table = request.table
+        var staged = Staged()
+        let declared = table.schema.columns.count
+        let keyIndex = table.partitioning?.sourceColumn.flatMap { table.schema.index(of: $0) }
+        let assigner = table.partitioning.map { PartitionAssigner(scheme: $0.scheme) }
+        let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
+        var row: [Value] = []
+        var stored = [Value](repeating: .null, count: table.storedColumns.count)
+        var encoder = RowEncoder()
+        var current: (key: String?, fingerprint: Fingerprint) = (nil, Fingerprint())
+        var started = false
+        while try next(&row) {
+            staged.rowsRead += 1
+            var key: String?
+            if let keyIndex, let assigner {
+                guard case .text(let text) = row[keyIndex], let partition = assigner.partition(ofStored: text) else {
+                    throw LoadKitError(.missingPartitionKey,
+                        "the partition key is derived from this column and it is empty; every row needs one",
+                        at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
+                }
+                key = partition.key
+                if let requested, partition.key != requested {
+                    if table.outsideRows == .skip {
+                        staged.rowsSkipped += 1
+                        continue
+                    }
+                    throw LoadKitError(.outsidePartition,
+                        "this row belongs to partition \(partition.key), not \(requested); "
+                            + "fix the source or set outside_rows: skip to drop such rows",
+                        at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
+                }
+            }
+            for i in 0..<declared { stored[i] = row[i] }
+            var extra = declared
+            if let key { stored[extra] = .text(key); extra += 1 }
+            if table.writeMode == .append { stored[extra] = .text(loadID) }
+            try staging.insert(stored)
+            encoder.reset()
+            encoder.append(stored)
+            if !started || current.key != key {
+                if started { staged.fingerprints[current.key] = current.fingerprint }
+                current = (key, staged.fingerprints[key] ?? Fingerprint())
+                started = true
+            }
+            current.fingerprint.add(digestOf: encoder.bytes)
+        }
+        if started { staged.fingerprints[current.key] = current.fingerprint }
+        return staged
+    }
+
+    /// Streams a transform's query rows into staging, mapping columns by name.
+    private func stageQuery(_ request: LoadRequest, sql: String, loadID: String,
+                            into staging: any StagingWriter) throws -> Staged {
+        let table = request.table
+        var staged = Staged()
+        var mapping: [Int] = []
+        var stored = [Value](repeating: .null, count: table.storedColumns.count)
+        let keyIndex = table.partitioning.flatMap { table.schema.index(of: $0.column) }
+        let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
+        let partitionKey = requested
+        try destination.query(sql, partitionKey: partitionKey, columns: { columns in
+            let names = columns.map(\.name)
+            mapping = try table.schema.columns.map { column in
+                guard let i = names.firstIndex(of: column.name) else {
+                    throw LoadKitError(.missingColumn, "the query of '\(table.name)' returns no column '\(column.name)'; "
+                        + "it returns: " + names.joined(separator: ", "))
+                }
+                return i
+            }
+            if let extra = names.first(where: { table.schema.index(of: $0) == nil }) {
+                throw LoadKitError(.unknownColumn, "the query of '\(table.name)' returns column '\(extra)', which is not declared")
+            }
+        }, row: { row in
+            staged.rowsRead += 1
+            for (i, source) in mapping.enumerated() { stored[i] = row[source] }
+            if let keyIndex {
+                guard case .text(let key) = stored[keyIndex] else {
+                    throw LoadKitError(.missingPartitionKey,
+                        "the query of '\(table.name)' returned a row whose partition key column is not text: \(stored[keyIndex])")
+                }
+                if let requested, key != requested {
+                    if table.outsideRows == .skip { staged.rowsSkipped += 1; return }
+                    throw LoadKitError(.outsidePartition,
+                        "the query of '\(table.name)' returned a row of partition \(key), not \(requested)")
+                }
+            }
+            if table.writeMode == .append { stored[table.schema.columns.count] = .text(loadID) }
+            try staging.insert(stored)
+        })
+        staged.sourceFingerprint = Self.sha256Hex("sql\u{0}\(sql)\u{0}\(requested ?? "")")
+        return staged
+    }
+
+    private func stagedFingerprints(_ stagingName: String, table: TargetTable) throws -> [String?: Fingerprint] {
+        guard let destination = destination as? any StagingFingerprinting else {
+            throw LoadKitError(.schema, "this destination cannot fingerprint staging tables")
+        }
+        return try destination.fingerprints(ofStaging: stagingName, table: table)
+    }
+
+    private func commit(_ request: LoadRequest, loadID: String, stagingName: String, staged: Staged) throws -> LoadResult {
+        let table = request.table
+        let loadedAt = CivilTime.formatUTC(seconds: Int64(now().timeIntervalSince1970))
+        var result = LoadResult(status: .loaded, table: table.name, loadID: loadID, entries: [],
+                                rowsRead: staged.rowsRead, rowsSkipped: staged.rowsSkipped,
+                                sourceFingerprint: staged.sourceFingerprint)
+        func entry(_ key: String?, _ id: String, _ fingerprint: Fingerprint) -> LedgerEntry {
+            LedgerEntry(table: table.name, partitionKey: key, loadID: id, writeMode: table.writeMode,
+                        fingerprint: fingerprint, sourceFingerprint: staged.sourceFingerprint,
+                        runID: request.runID, loadedAt: loadedAt)
+        }
+        let scope: CommitPlan.Scope
+        switch (table.writeMode, request.scope) {
+        case (.replace, .partition(let p)):
+            let fingerprint = staged.fingerprints[p.key] ?? Fingerprint()
+            if fingerprint.rows == 0 && !table.allowEmpty {
+                throw LoadKitError(.emptySource, "the source has no rows for partition \(p.key); "
+                    + "the partition is kept as it was (set allow_empty: true to empty it)")
+            }
+            scope = .partitions([p.key])
+            result.entries = [entry(p.key, loadID, fingerprint)]
+        case (.replace, .dynamic):
+            let keys = staged.fingerprints.keys.compactMap { $0 }.sorted()
+            if table.partitioning == nil {
+                let fingerprint = staged.fingerprints[nil] ?? Fingerprint()
+                if fingerprint.rows == 0 && !table.allowEmpty {
+                    throw LoadKitError(.emptySource, "the input has no rows; table '\(table.name)' is kept as it was "
+                        + "(set allow_empty: true to empty it)")
+                }
+                scope = .wholeTable
+                result.entries = [entry(nil, LoadID.make(table: table.name, mode: .replace, scope: .table), fingerprint)]
+            } else {
+                if keys.isEmpty {
+                    result.status = .nothingToLoad
+                    return result
+                }
+                scope = .partitions(keys)
+                result.entries = keys.map {
+                    entry($0, LoadID.make(table: table.name, mode: .replace, scope: .partition($0)),
+                          staged.fingerprints[$0]!)
+                }
+            }
+        case (.replace, .wholeTable):
+            let fingerprint = staged.fingerprints[nil] ?? Fingerprint()
+            if fingerprint.rows == 0 && !table.allowEmpty {
+                throw LoadKitError(.emptySource, "the source has no rows; table '\(table.name)' is kept as it was "
+                    + "(set allow_empty: true to empty it)")
+            }
+            scope = .wholeTable
+            result.entries = [entry(nil, loadID, fingerprint)]
+        case (.append, _):
+            let fingerprint = staged.fingerprints.values.reduce(Fingerprint()) { $0.combined(with: $1) }
+            let key: String? = if case .partition(let p) = request.scope { p.key } else { nil }
+            if let existing = try destination.ledgerEntry(table: table.name, loadID: loadID) {
+                if existing.fingerprint == fingerprint {
+                    result.status = .alreadyLoaded
+                    result.entries = [existing]
+                    return result
+                }
+                scope = .loadID(loadID)
+            } else {
+                if fingerprint.rows == 0 {
+                    result.status = .nothingToLoad
+                    return result
+                }
+                scope = .nothing
+            }
+            result.entries = [entry(key, loadID, fingerprint)]
+        }
+        let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
+        try destination.commit(plan) { try FailPoint.beforeCommit.reach() }
+        try FailPoint.afterCommit.reach()
+        return result
+    }
+
+    static func sha256Hex(_ text: String) -> String {
+        HashingByteSource.sha256Hex(Array(text.utf8))
+    }
+}
+
+/// A destination that can fingerprint a staging table by partition (needed for transforms,
+/// whose values take the column types the database gives them).
+public protocol StagingFingerprinting {
+    /// Per partition key (`nil` for an unpartitioned table), the fingerprint of the staged rows.
+    func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint]
+}

@@ -1,0 +1,21 @@
+import LoadKit
+import LoadKitSQLite
+
+extension LoadKitConfig {
+    /// The table named `name`.
+    /// - Throws: ``ConfigError`` listing the declared tables (exit 64).
+    func requireTable(_ name: String) throws -> TableConfig {
+        guard let table = table(name) else {
+            throw ConfigError(file: file, key: "tables",
+                message: "unknown table '\(name)'; declared tables: " + tables.map(\.name).joined(separator: ", "))
+        }
+        return table
+    }
+}
+
+/// Opens the configured warehouse.
+enum LoadKitSQLiteDestinationFactory {
+    static func open(_ config: LoadKitConfig) throws -> SQLiteDestination {
+        try SQLiteDestination(path: config.warehouse, busyTimeout: config.defaults.lockTimeout)
+    }
+}

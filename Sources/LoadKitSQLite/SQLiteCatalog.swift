@@ -1,0 +1,62 @@
+/// The DDL of loadkit's own tables in a SQLite warehouse (SPEC.md §4).
+enum SQLiteCatalog {
+    static let ddl = """
+        CREATE TABLE IF NOT EXISTS _loadkit_ledger(
+            table_name TEXT NOT NULL,
+            partition_key TEXT,
+            load_id TEXT NOT NULL,
+            write_mode TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            source_fingerprint TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            loaded_at TEXT NOT NULL,
+            PRIMARY KEY (table_name, load_id)
+        );
+        CREATE INDEX IF NOT EXISTS _loadkit_ledger_partition ON _loadkit_ledger(table_name, partition_key);
+        CREATE TABLE IF NOT EXISTS _loadkit_runs(
+            run_id TEXT PRIMARY KEY,
+            parent_run_id TEXT,
+            command TEXT NOT NULL,
+            args TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS _loadkit_attempts(
+            run_id TEXT NOT NULL,
+            table_name TEXT NOT NULL,
+            partition_key TEXT,
+            attempt INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            rows INTEGER,
+            error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON _loadkit_attempts(run_id);
+        CREATE TABLE IF NOT EXISTS _loadkit_locks(
+            lock_key TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired_at TEXT NOT NULL
+        );
+        """
+
+    static let upsertLedger = """
+        INSERT INTO _loadkit_ledger(table_name, partition_key, load_id, write_mode, rows, fingerprint,
+                                    source_fingerprint, run_id, loaded_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(table_name, load_id) DO UPDATE SET
+            partition_key = excluded.partition_key, write_mode = excluded.write_mode,
+            rows = excluded.rows, fingerprint = excluded.fingerprint,
+            source_fingerprint = excluded.source_fingerprint, run_id = excluded.run_id,
+            loaded_at = excluded.loaded_at
+        """
+
+    static let selectLedger = """
+        SELECT table_name, partition_key, load_id, write_mode, rows, fingerprint, source_fingerprint,
+               run_id, loaded_at FROM _loadkit_ledger
+        """
+}

@@ -1,0 +1,51 @@
+import Foundation
+import LoadKit
+import LoadKitSQLite
+import LoadKitTesting
+import Testing
+
+/// A small events table for writer tests: partitioned by the local day of `ts` in New York.
+struct EventsFixture {
+    let dir: TemporaryDirectory
+    let warehouse: String
+
+    init() throws {
+        dir = try TemporaryDirectory()
+        warehouse = dir.path("warehouse.db")
+    }
+
+    static let schema = try! TableSchema([Column("id", .integer), Column("ts", .timestamp), Column("v", .real)])
+    static let newYork = TimeZone(identifier: "America/New_York")!
+
+    func table(_ mode: WriteMode = .replace, granularity: Granularity = .day, name: String = "events",
+               outsideRows: TargetTable.OutsideRows = .error, allowEmpty: Bool = false) throws -> TargetTable {
+        try TargetTable(name: name, schema: Self.schema,
+                        partitioning: .init(column: "event_date", scheme: PartitionScheme(granularity: granularity, timeZone: Self.newYork), sourceColumn: "ts"),
+                        writeMode: mode, outsideRows: outsideRows, allowEmpty: allowEmpty)
+    }
+
+    /// Writes a CSV with a header and `rows` (id, ts, v) and returns its path.
+    @discardableResult
+    func csv(_ name: String, _ rows: [(Int, String, Double)]) throws -> String {
+        try dir.write(name, "id,ts,v\n" + rows.map { "\($0.0),\($0.1),\($0.2)\n" }.joined())
+    }
+
+    func input(_ path: String) -> LoadRequest.Input {
+        .file(path: path, format: .csv, options: SourceOptions(timeZone: Self.newYork),
+              identity: URL(fileURLWithPath: path).lastPathComponent, displayName: URL(fileURLWithPath: path).lastPathComponent)
+    }
+
+    func loader() throws -> Loader { Loader(destination: try SQLiteDestination(path: warehouse)) }
+
+    func load(_ table: TargetTable, _ path: String, partition: String? = nil) throws -> LoadResult {
+        let scope: LoadRequest.Scope = try partition.map { .partition(try table.partitioning!.scheme.partition(forKey: $0)) } ?? .dynamic
+        return try loader().load(LoadRequest(table: table, input: input(path), scope: scope))
+    }
+
+    func db() throws -> SQLiteConnection { try SQLiteConnection(path: warehouse) }
+
+    func count(_ sql: String) throws -> Int64 {
+        guard case .integer(let n)? = try db().scalar(sql) else { return -1 }
+        return n
+    }
+}
