@@ -216,12 +216,17 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                            fingerprint: fingerprint, sourceFingerprint: source, runID: runID, loadedAt: at)
     }
 
-    public func fingerprint(table: TargetTable, partition: String?) throws -> Fingerprint {
-        let columns = table.storedColumns.map { Identifier.quoted($0.name) }.joined(separator: ", ")
-        var sql = "SELECT \(columns) FROM \(Identifier.quoted(table.name))"
+    public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
+        if try columns(of: table).isEmpty {
+            throw LoadKitError(.noSuchTable, "table '\(table)' does not exist in \(path); load it first")
+        }
+        var sql = "SELECT * FROM \(Identifier.quoted(table))"
         var bindings: [Value] = []
-        if let partition, let column = table.partitioning?.column {
-            sql += " WHERE \(Identifier.quoted(column)) = ?"
+        if let partition {
+            guard let partitionColumn else {
+                throw LoadKitError(.partitionKey, "table '\(table)' is not partitioned; fingerprint it without a partition")
+            }
+            sql += " WHERE \(Identifier.quoted(partitionColumn)) = ?"
             bindings = [.text(partition)]
         }
         var fingerprint = Fingerprint()

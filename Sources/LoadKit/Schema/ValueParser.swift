@@ -166,9 +166,18 @@ public final class ValueParser {
     /// ISO 8601 `YYYY-MM-DD[(T| )HH:MM[:SS[.f…]]][Z|±HH[:]MM|±HH]` to the UTC storage form.
     /// Without an offset the time is local to ``localTime``'s zone.
     func parseTimestamp(_ b: UnsafeRawBufferPointer) throws(Failure) -> String {
-        let invalid = Failure(reason: "\(Self.show(b)) is not a valid timestamp "
-            + "(ISO 8601, for example 2013-01-01T05:00:00Z or 2013-01-01 00:00:00)")
+        var invalid: Failure {
+            Failure(reason: "\(Self.show(b)) is not a valid timestamp "
+                + "(ISO 8601, for example 2013-01-01T05:00:00Z or 2013-01-01 00:00:00)")
+        }
         guard let days = Self.parseDate(b, from: 0) else { throw invalid }
+        // Already in the storage form (`YYYY-MM-DDTHH:MM:SSZ`): keep the text as it is.
+        if b.count == 20, b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+           b[19] == UInt8(ascii: "Z"), let h = Self.digits(b, 11, 2), let m = Self.digits(b, 14, 2),
+           let s = Self.digits(b, 17, 2), h < 24, m < 60, s < 60 {
+            _ = days
+            return String(decoding: b, as: UTF8.self)
+        }
         var i = 10
         var secondOfDay = 0
         var fraction: ArraySlice<UInt8> = []

@@ -46,9 +46,12 @@ public protocol Destination: AnyObject {
     /// Every ledger entry of `table`, ordered by partition key then load id.
     func ledger(table: String) throws -> [LedgerEntry]
 
-    /// The fingerprint of the stored rows of `table` (all its columns, in order), of one
-    /// partition when `partition` is set.
-    func fingerprint(table: TargetTable, partition: String?) throws -> Fingerprint
+    /// The fingerprint of the stored rows of the table named `table` (all its columns, in
+    /// table order); of one partition when `partition` is set.
+    /// - Parameters:
+    ///   - partitionColumn: the partition key column, required with `partition`.
+    /// - Throws: ``LoadKitError`` `.noSuchTable` when the table does not exist.
+    func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint
 
     /// Runs a read-only query with `:partition` bound to `partitionKey` and streams its rows.
     /// - Parameters:
@@ -57,6 +60,13 @@ public protocol Destination: AnyObject {
     func query(_ sql: String, partitionKey: String?,
                columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                row: ([Value]) throws -> Void) throws
+}
+
+extension Destination {
+    /// The fingerprint of a target table's stored rows, of one partition when `partition` is set.
+    public func fingerprint(table: TargetTable, partition: String?) throws -> Fingerprint {
+        try fingerprint(table: table.name, partitionColumn: table.partitioning?.column, partition: partition)
+    }
 }
 
 /// Rows being written into a staging table.
@@ -110,6 +120,8 @@ extension LoadKitError.Code {
     public static let emptySource = LoadKitError.Code("source.empty")
     /// A row's partition key is not the partition being loaded.
     public static let outsidePartition = LoadKitError.Code("source.outside_partition")
+    /// The named table does not exist.
+    public static let noSuchTable = LoadKitError.Code("target.no_such_table")
     /// A row has no partition key.
     public static let missingPartitionKey = LoadKitError.Code("source.missing_partition_key")
 }

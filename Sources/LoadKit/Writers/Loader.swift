@@ -152,7 +152,8 @@ public final class Loader {
         }
     }
 
-    /// Streams rows from a file source: derive each row's partition, check it, stage it.
+    /// Streams rows from a file source: derive each row's partition, check it, stage it (on a
+    /// second thread, see ``StagingPipeline``).
     private func stageRows(_ request: LoadRequest, loadID: String, into staging: any StagingWriter,
                            fileName: String, line: () -> Int,
                            next: (inout [Value]) throws -> Bool) throws -> Staged {
@@ -164,45 +165,40 @@ public final class Loader {
         let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
         var row: [Value] = []
         var stored = [Value](repeating: .null, count: table.storedColumns.count)
-        var encoder = RowEncoder()
-        var current: (key: String?, fingerprint: Fingerprint) = (nil, Fingerprint())
-        var started = false
-        while try next(&row) {
-            staged.rowsRead += 1
-            var key: String?
-            if let keyIndex, let assigner {
-                guard case .text(let text) = row[keyIndex], let partition = assigner.partition(ofStored: text) else {
-                    throw LoadKitError(.missingPartitionKey,
-                        "the partition key is derived from this column and it is empty; every row needs one",
-                        at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
-                }
-                key = partition.key
-                if let requested, partition.key != requested {
-                    if table.outsideRows == .skip {
-                        staged.rowsSkipped += 1
-                        continue
+        let pipeline = StagingPipeline(staging: staging, width: stored.count,
+                                       keyIndex: keyIndex == nil ? nil : declared)
+        do {
+            while try next(&row) {
+                staged.rowsRead += 1
+                var extra = declared
+                if let keyIndex, let assigner {
+                    guard case .text(let text) = row[keyIndex], let partition = assigner.partition(ofStored: text) else {
+                        throw LoadKitError(.missingPartitionKey,
+                            "the partition key is derived from this column and it is empty; every row needs one",
+                            at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
                     }
-                    throw LoadKitError(.outsidePartition,
-                        "this row belongs to partition \(partition.key), not \(requested); "
-                            + "fix the source or set outside_rows: skip to drop such rows",
-                        at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
+                    if let requested, partition.key != requested {
+                        if table.outsideRows == .skip {
+                            staged.rowsSkipped += 1
+                            continue
+                        }
+                        throw LoadKitError(.outsidePartition,
+                            "this row belongs to partition \(partition.key), not \(requested); "
+                                + "fix the source or set outside_rows: skip to drop such rows",
+                            at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
+                    }
+                    stored[extra] = .text(partition.key)
+                    extra += 1
                 }
+                for i in 0..<declared { stored[i] = row[i] }
+                if table.writeMode == .append { stored[extra] = .text(loadID) }
+                try pipeline.add(stored)
             }
-            for i in 0..<declared { stored[i] = row[i] }
-            var extra = declared
-            if let key { stored[extra] = .text(key); extra += 1 }
-            if table.writeMode == .append { stored[extra] = .text(loadID) }
-            try staging.insert(stored)
-            encoder.reset()
-            encoder.append(stored)
-            if !started || current.key != key {
-                if started { staged.fingerprints[current.key] = current.fingerprint }
-                current = (key, staged.fingerprints[key] ?? Fingerprint())
-                started = true
-            }
-            current.fingerprint.add(digestOf: encoder.bytes)
+        } catch {
+            pipeline.abandon()
+            throw error
         }
-        if started { staged.fingerprints[current.key] = current.fingerprint }
+        staged.fingerprints = try pipeline.finish()
         return staged
     }
 

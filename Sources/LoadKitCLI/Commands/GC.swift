@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import LoadKit
+import LoadKitSQLite
+
+extension LoadKitCommand {
+    /// `loadkit gc`: drop staging tables that crashed runs left behind.
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Drop staging tables left behind by crashed runs.",
+            discussion: """
+                A staging table whose load is still running (its lock is held by a live
+                process) is kept. Leftovers are harmless — the next run of the same load
+                rebuilds its staging table — but they take disk space.
+
+                Examples:
+                  loadkit gc --dry-run
+                  loadkit gc --json
+
+                --json prints {"dryRun", "dropped": [name], "inUse": [name]}.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(name: .long, help: "List what would be dropped; drop nothing.")
+        var dryRun = false
+
+        struct Report: Encodable {
+            var dryRun: Bool
+            var dropped: [String]
+            var inUse: [String]
+        }
+
+        func run() throws {
+            do {
+                let config = try LoadKitConfig.load(path: global.config)
+                guard FileManager.default.fileExists(atPath: config.warehouse) else {
+                    if global.json { try JSONOutput.print(Report(dryRun: dryRun, dropped: [], inUse: [])) }
+                    else { print("no warehouse at \(config.warehouse) yet; nothing to collect") }
+                    return
+                }
+                let destination = try LoadKitSQLiteDestinationFactory.open(config)
+                let staging = try destination.stagingTables()
+                let orphans = staging.filter { !$0.inUse }.map(\.name)
+                if !dryRun {
+                    for name in orphans { try destination.dropStaging(name) }
+                }
+                let report = Report(dryRun: dryRun, dropped: orphans, inUse: staging.filter(\.inUse).map(\.name))
+                if global.json {
+                    try JSONOutput.print(report)
+                } else {
+                    let verb = dryRun ? "would drop" : "dropped"
+                    print(orphans.isEmpty ? "no leftover staging tables"
+                        : "\(verb) \(orphans.count) staging table\(orphans.count == 1 ? "" : "s"): \(orphans.joined(separator: ", "))")
+                    if !report.inUse.isEmpty { print("kept \(report.inUse.count) in use by running loads") }
+                }
+            } catch {
+                throw ExitStatus.report(error)
+            }
+        }
+    }
+}
