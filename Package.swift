@@ -51,8 +51,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "loadkit-bench",
-            dependencies: ["LoadKit"],
-            path: "Benchmarks/ParseBenchmark"
+            dependencies: ["LoadKit", "LoadKitSQLite"],
+            path: "Benchmarks/LoadKitBench"
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),

@@ -35,13 +35,6 @@ enum SQLiteCatalog {
             error TEXT
         );
         CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON _loadkit_attempts(run_id);
-        CREATE TABLE IF NOT EXISTS _loadkit_locks(
-            lock_key TEXT PRIMARY KEY,
-            run_id TEXT NOT NULL,
-            pid INTEGER NOT NULL,
-            host TEXT NOT NULL,
-            acquired_at TEXT NOT NULL
-        );
         """
 
     static let upsertLedger = """

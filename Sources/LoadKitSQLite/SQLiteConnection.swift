@@ -29,6 +29,9 @@ public final class SQLiteConnection {
     /// The raw handle, for the driver's statements.
     let handle: OpaquePointer
 
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let configured: Void = { _ = cloadkit_sqlite_disable_memstatus() }()
+
     /// Opens a database.
     ///
     /// - Parameters:
@@ -40,6 +43,7 @@ public final class SQLiteConnection {
     /// - Throws: ``SQLiteError`` when the file cannot be opened or configured.
     public init(path: String, mode: OpenMode = .readWriteCreate,
                 busyTimeout: Duration = .seconds(60), walJournal: Bool = true) throws {
+        _ = Self.configured
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         switch mode {
         case .readOnly: flags |= SQLITE_OPEN_READONLY

@@ -3,24 +3,26 @@ import LoadKit
 
 /// A SQLite warehouse as a loadkit ``Destination``.
 ///
-/// The target tables and loadkit's `_loadkit_` tables live in the warehouse file; staging
-/// tables live in their own files in the folder `<warehouse>.loadkit-staging/`, one per load id,
-/// named `_loadkit_stg_<32 hex>.db` after the table they hold. The final swap of a load is one
-/// `BEGIN IMMEDIATE` transaction on the warehouse that deletes the covered rows, inserts the
-/// staged rows from the attached staging file, and upserts the ledger
-/// (https://www.sqlite.org/lang_attach.html, https://www.sqlite.org/lang_transaction.html).
+/// The target tables and loadkit's `_loadkit_` tables live in the warehouse file. Staging
+/// tables are TEMP tables of this destination's connection (see ``SQLiteStagingWriter``), named
+/// `_loadkit_stg_<32 hex>` after the load id. Load locks are `flock(2)` locks on files in the
+/// folder `<warehouse>.loadkit-locks/`. The final swap of a load is one `BEGIN IMMEDIATE`
+/// transaction on the warehouse that deletes the covered rows, inserts the staged rows and
+/// upserts the ledger (https://www.sqlite.org/lang_transaction.html).
 ///
 /// Use one destination from one thread at a time; open one per worker.
 public final class SQLiteDestination: Destination, StagingFingerprinting {
     /// The warehouse file.
     public let path: String
-    /// The folder of staging files.
-    public let stagingDirectory: String
+    /// The folder of load lock files.
+    public let lockDirectory: String
     /// The connection to the warehouse.
     public let connection: SQLiteConnection
     private var catalogReady = false
+    private var verifiedTables = Set<String>()
+    private var locks: [String: LoadLockFile] = [:]
     private let host = ProcessInfo.processInfo.hostName
-    private let pid = Int64(getpid())
+    private let pid = getpid()
 
     /// Opens (creating if absent) a warehouse.
     /// - Parameters:
@@ -29,8 +31,10 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     /// - Throws: ``SQLiteError`` when the file cannot be opened.
     public init(path: String, busyTimeout: Duration = .seconds(60)) throws {
         self.path = path
-        self.stagingDirectory = path + ".loadkit-staging"
+        self.lockDirectory = path + ".loadkit-locks"
         self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+        // Staging spills to a temporary file, not memory, so memory stays bounded.
+        try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-16384")
     }
 
     public func prepareCatalog() throws {
@@ -43,6 +47,12 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
 
     public func ensureTable(_ table: TargetTable) throws {
         let wanted = table.storedColumns
+        // Checked once per destination; the common case (it exists and matches) takes no write lock.
+        if verifiedTables.contains(table.name) { return }
+        if try columns(of: table.name) == wanted {
+            verifiedTables.insert(table.name)
+            return
+        }
         try connection.transaction {
             let existing = try columns(of: table.name)
             if existing.isEmpty {
@@ -83,70 +93,54 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     // MARK: - Locks
 
     public func acquireLock(_ key: String, runID: String, timeout: Duration) throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let holder: [Value]? = try connection.transaction {
-                let rows = try connection.query(
-                    "SELECT run_id, pid, host, acquired_at FROM _loadkit_locks WHERE lock_key = ?", [.text(key)])
-                if let row = rows.first, isLive(row) { return row }
-                try connection.prepare("INSERT OR REPLACE INTO _loadkit_locks(lock_key, run_id, pid, host, acquired_at) "
-                    + "VALUES (?, ?, ?, ?, ?)").execute([.text(key), .text(runID), .integer(pid), .text(host),
-                                                         .text(CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))])
-                return nil
-            }
-            guard let holder else { return }
-            if clock.now >= deadline {
-                throw LoadKitError(.locked,
-                    "load \(key) is locked by run \(holder[0].plain) (pid \(holder[1].plain) on \(holder[2].plain), "
-                    + "since \(holder[3].plain)); gave up after waiting \(timeout.formattedSeconds)",
-                    isTransient: true)
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
-    /// Whether a lock row's holder may still be running: another host, or a live pid here.
-    private func isLive(_ row: [Value]) -> Bool {
-        guard case .integer(let holderPid) = row[1], case .text(let holderHost) = row[2] else { return false }
-        guard holderHost == host else { return true }
-        return kill(pid_t(holderPid), 0) == 0 || errno == EPERM
+        try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
+        let holder = "run \(runID) (pid \(pid) on \(host), since "
+            + CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)) + ")"
+        locks[key] = try LoadLockFile.acquire(path: lockPath(key), holder: holder, key: key, timeout: timeout)
     }
 
     public func releaseLock(_ key: String, runID: String) throws {
-        try connection.prepare("DELETE FROM _loadkit_locks WHERE lock_key = ? AND run_id = ?")
-            .execute([.text(key), .text(runID)])
+        locks.removeValue(forKey: key)?.release()
     }
+
+    private func lockPath(_ loadID: String) -> String { "\(lockDirectory)/\(loadID).lock" }
 
     // MARK: - Staging
 
-    private func stagingPath(_ name: String) -> String { "\(stagingDirectory)/\(name).db" }
-
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {
-        try FileManager.default.createDirectory(atPath: stagingDirectory, withIntermediateDirectories: true)
-        return try SQLiteStagingWriter(name: name, path: stagingPath(name), table: table)
+        try SQLiteStagingWriter(name: name, connection: connection, table: table)
     }
 
     public func dropStaging(_ name: String) throws {
-        SQLiteStagingWriter.removeFiles(at: stagingPath(name))
+        if !connection.isAutocommit { try connection.execute("ROLLBACK") }
+        try connection.execute("DROP TABLE IF EXISTS temp.\(Identifier.quoted(name))")
     }
 
+    /// The staging tables of this connection. TEMP tables vanish with their connection, so a
+    /// crashed run never leaves one for another process to find: from a fresh process this is
+    /// always empty.
     public func stagingTables() throws -> [(name: String, inUse: Bool)] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: stagingDirectory) else { return [] }
-        try prepareCatalog()
-        return try files.filter { $0.hasPrefix(LoadID.stagingPrefix) && $0.hasSuffix(".db") }.sorted().map { file in
-            let name = String(file.dropLast(3))
-            let loadID = "lk1_" + name.dropFirst(LoadID.stagingPrefix.count)
-            let rows = try connection.query("SELECT run_id, pid, host FROM _loadkit_locks WHERE lock_key = ?", [.text(loadID)])
-            return (name, rows.first.map(isLive) ?? false)
+        try connection.query("SELECT name FROM temp.sqlite_master WHERE type = 'table' AND name LIKE '\(LoadID.stagingPrefix)%'")
+            .compactMap { if case .text(let name) = $0[0] { (name, true) } else { nil } }
+    }
+
+    /// Lock files that no run holds now (left by finished or crashed runs; harmless, tiny).
+    public func unusedLockFiles() -> [String] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: lockDirectory) else { return [] }
+        return files.filter { $0.hasSuffix(".lock") }.sorted().filter {
+            !LoadLockFile.isHeld(path: "\(lockDirectory)/\($0)")
         }
     }
 
+    /// Deletes a lock file found by ``unusedLockFiles()``.
+    public func removeLockFile(_ name: String) {
+        unlink("\(lockDirectory)/\(name)")
+    }
+
     public func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint] {
-        let staging = try SQLiteConnection(path: stagingPath(name), mode: .readOnly, walJournal: false)
         let keyIndex = table.partitioning.flatMap { p in table.storedColumns.firstIndex { $0.name == p.column } }
         var result: [String?: Fingerprint] = [:]
-        try Self.scan(staging, "SELECT * FROM \(Identifier.quoted(name))", []) { row in
+        try Self.scan(connection, "SELECT * FROM temp.\(Identifier.quoted(name))", []) { row in
             var key: String?
             if let keyIndex, case .text(let k) = row[keyIndex] { key = k }
             result[key, default: Fingerprint()].add(row)
@@ -159,8 +153,6 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
         let table = Identifier.quoted(plan.table.name)
         let columns = plan.table.storedColumns.map { Identifier.quoted($0.name) }.joined(separator: ", ")
-        try connection.prepare("ATTACH DATABASE ? AS loadkit_staging").execute([.text(stagingPath(plan.stagingName))])
-        defer { try? connection.execute("DETACH DATABASE loadkit_staging") }
         try connection.transaction {
             switch plan.scope {
             case .partitions(let keys):
@@ -176,7 +168,7 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                 break
             }
             try connection.execute("INSERT INTO main.\(table) (\(columns)) SELECT \(columns) "
-                + "FROM loadkit_staging.\(Identifier.quoted(plan.stagingName))")
+                + "FROM temp.\(Identifier.quoted(plan.stagingName))")
             let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
             for entry in plan.ledger {
                 try upsert.execute([
@@ -255,25 +247,5 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         let statement = try db.prepare(sql)
         try statement.bind(bindings)
         while try statement.step() { try body(statement.row()) }
-    }
-}
-
-extension Value {
-    /// The value without quotes, for messages.
-    var plain: String {
-        switch self {
-        case .null: return "NULL"
-        case .integer(let v): return String(v)
-        case .real(let v): return String(v)
-        case .text(let v): return v
-        }
-    }
-}
-
-extension Duration {
-    /// `60 s`, `0.5 s`.
-    var formattedSeconds: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 }

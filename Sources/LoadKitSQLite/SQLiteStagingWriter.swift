@@ -1,33 +1,31 @@
-import Foundation
 import LoadKit
 
-/// Writes staged rows into a staging table that lives in its own SQLite file.
+/// Writes staged rows into a staging table in the connection's TEMP schema.
 ///
-/// The file holds nothing but the staging table, so it is opened with `journal_mode=OFF` and
-/// `synchronous=OFF`: a crash can only ever leave a leftover file, which the next run of the
-/// same load id deletes and rebuilds (https://www.sqlite.org/pragma.html#pragma_journal_mode).
-/// Staging in separate files lets loads of different partitions stage in parallel; only the
-/// final swap takes the warehouse's write lock.
+/// A TEMP table belongs to one connection and lives in a temporary file that SQLite deletes as
+/// soon as it opens it, so staging never takes the warehouse's write lock (loads of different
+/// partitions stage in parallel, each on its own connection) and a crash at any moment leaves
+/// no staging table behind. The table is dropped and created anew under its deterministic
+/// name at the start of every load, so a retry in the same process starts clean.
+/// (https://www.sqlite.org/lang_createtable.html#temporary_tables,
+/// https://www.sqlite.org/tempfiles.html)
 final class SQLiteStagingWriter: StagingWriter {
     let name: String
-    let path: String
     private let connection: SQLiteConnection
     private let insertStatement: SQLiteStatement
     private let columnCount: Int32
 
-    init(name: String, path: String, table: TargetTable) throws {
+    init(name: String, connection: SQLiteConnection, table: TargetTable) throws {
         self.name = name
-        self.path = path
-        SQLiteStagingWriter.removeFiles(at: path)
-        let connection = try SQLiteConnection(path: path, walJournal: false)
-        try connection.execute("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16384")
+        self.connection = connection
         let columns = table.storedColumns
-        try connection.execute("CREATE TABLE \(Identifier.quoted(name)) ("
+        let quoted = "temp." + Identifier.quoted(name)
+        try connection.execute("DROP TABLE IF EXISTS \(quoted)")
+        try connection.execute("CREATE TEMP TABLE \(Identifier.quoted(name)) ("
             + columns.map { "\(Identifier.quoted($0.name)) \($0.sqlType)" }.joined(separator: ", ") + ")")
         try connection.execute("BEGIN")
-        self.insertStatement = try connection.prepare("INSERT INTO \(Identifier.quoted(name)) VALUES ("
+        self.insertStatement = try connection.prepare("INSERT INTO \(quoted) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")")
-        self.connection = connection
         self.columnCount = Int32(columns.count)
     }
 
@@ -43,10 +41,8 @@ final class SQLiteStagingWriter: StagingWriter {
         try connection.execute("COMMIT")
     }
 
-    /// Deletes a staging file and any journal beside it; no error when absent.
-    static func removeFiles(at path: String) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            unlink(path + suffix)
-        }
+    /// Ends the staging transaction after a failure, keeping the first error.
+    func abandon() {
+        if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
     }
 }

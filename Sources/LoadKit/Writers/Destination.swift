@@ -6,8 +6,8 @@
 /// swap native partitions with `ATTACH`/`DETACH PARTITION`. Adding a destination does not
 /// change the writers.
 public protocol Destination: AnyObject {
-    /// Creates loadkit's own tables (`_loadkit_ledger`, `_loadkit_runs`, `_loadkit_attempts`,
-    /// `_loadkit_locks`) when absent.
+    /// Creates loadkit's own tables (`_loadkit_ledger`, `_loadkit_runs`, `_loadkit_attempts`)
+    /// when absent.
     func prepareCatalog() throws
 
     /// Creates the target table with its stored columns and an index on the partition key
@@ -16,8 +16,8 @@ public protocol Destination: AnyObject {
     ///   alters an existing table.
     func ensureTable(_ table: TargetTable) throws
 
-    /// Takes the named lock for `runID`, waiting up to `timeout` for another live process to
-    /// release it; a lock left by a dead process is taken over.
+    /// Takes the named lock for `runID`, waiting up to `timeout` for another run (in this or
+    /// another process) to release it; a crashed holder's lock is free at once.
     /// - Throws: ``LoadKitError`` `.locked` naming the run that holds it (transient).
     func acquireLock(_ key: String, runID: String, timeout: Duration) throws
 

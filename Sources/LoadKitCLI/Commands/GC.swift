@@ -10,15 +10,16 @@ extension LoadKitCommand {
             commandName: "gc",
             abstract: "Drop staging tables left behind by crashed runs.",
             discussion: """
-                A staging table whose load is still running (its lock is held by a live
-                process) is kept. Leftovers are harmless — the next run of the same load
-                rebuilds its staging table — but they take disk space.
+                On SQLite, staging tables are TEMP tables that vanish with their connection, so
+                a crashed run leaves none; gc then only deletes load lock files that no running
+                load holds. (Server destinations keep real staging tables; gc drops those whose
+                load is not running.)
 
                 Examples:
                   loadkit gc --dry-run
                   loadkit gc --json
 
-                --json prints {"dryRun", "dropped": [name], "inUse": [name]}.
+                --json prints {"dryRun", "dropped": [name], "inUse": [name], "lockFiles": [name]}.
                 """
         )
 
@@ -31,13 +32,14 @@ extension LoadKitCommand {
             var dryRun: Bool
             var dropped: [String]
             var inUse: [String]
+            var lockFiles: [String]
         }
 
         func run() throws {
             do {
                 let config = try LoadKitConfig.load(path: global.config)
                 guard FileManager.default.fileExists(atPath: config.warehouse) else {
-                    if global.json { try JSONOutput.print(Report(dryRun: dryRun, dropped: [], inUse: [])) }
+                    if global.json { try JSONOutput.print(Report(dryRun: dryRun, dropped: [], inUse: [], lockFiles: [])) }
                     else { print("no warehouse at \(config.warehouse) yet; nothing to collect") }
                     return
                 }
@@ -47,7 +49,10 @@ extension LoadKitCommand {
                 if !dryRun {
                     for name in orphans { try destination.dropStaging(name) }
                 }
-                let report = Report(dryRun: dryRun, dropped: orphans, inUse: staging.filter(\.inUse).map(\.name))
+                let lockFiles = destination.unusedLockFiles()
+                if !dryRun { lockFiles.forEach(destination.removeLockFile) }
+                let report = Report(dryRun: dryRun, dropped: orphans, inUse: staging.filter(\.inUse).map(\.name),
+                                    lockFiles: lockFiles)
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
@@ -55,6 +60,9 @@ extension LoadKitCommand {
                     print(orphans.isEmpty ? "no leftover staging tables"
                         : "\(verb) \(orphans.count) staging table\(orphans.count == 1 ? "" : "s"): \(orphans.joined(separator: ", "))")
                     if !report.inUse.isEmpty { print("kept \(report.inUse.count) in use by running loads") }
+                    if !lockFiles.isEmpty {
+                        print("\(dryRun ? "would delete" : "deleted") \(lockFiles.count) unused lock file\(lockFiles.count == 1 ? "" : "s")")
+                    }
                 }
             } catch {
                 throw ExitStatus.report(error)

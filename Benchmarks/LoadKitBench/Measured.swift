@@ -12,7 +12,7 @@ struct Measurement {
 
 /// Runs `argv` as a child with posix_spawn, waits with wait4(2) and reads its rusage, so the
 /// child's own peak RSS ("Maximum resident set size") is measured without /usr/bin/time.
-func runMeasured(_ argv: [String]) throws -> Measurement {
+func runMeasured(_ argv: [String], reset: String? = nil) throws -> Measurement {
     let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
     defer { unlink(outPath) }
     var actions = posix_spawn_file_actions_t()
@@ -31,7 +31,10 @@ func runMeasured(_ argv: [String]) throws -> Measurement {
     while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    guard status == 0 else { throw BenchError("\(argv.joined(separator: " ")) exited with status \(status): \(output)") }
+    // A normal exit has the code in bits 8-15 of the wait status; a signal in the low 7 bits.
+    guard status == 0 else {
+        throw BenchError("\(argv.joined(separator: " ")) ended with exit code \((status >> 8) & 0xFF), signal \(status & 0x7F): \(output)")
+    }
     return Measurement(seconds: seconds, peakKiB: usage.ru_maxrss, output: output)
 }
 

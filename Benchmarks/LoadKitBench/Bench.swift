@@ -1,0 +1,173 @@
+import Foundation
+import LoadKit
+import LoadKitSQLite
+
+/// Prepares inputs in a temporary folder and runs each workload against its reference.
+final class Bench {
+    let flights: String
+    let runs: Int
+    let work: String
+    let me: String
+    let loadkit: String
+    var notes: [String] = []
+    static let rows = 336_776
+    static let distance = "350217607"
+
+    init(flights: String, runs: Int) throws {
+        self.flights = flights
+        self.runs = runs
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("loadkit-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work + "/days", withIntermediateDirectories: true)
+        me = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+            : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]).standardized.path
+        loadkit = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("loadkit").path
+        guard FileManager.default.isExecutableFile(atPath: loadkit) else {
+            throw BenchError("\(loadkit) not found: build everything with `swift build -c release` first")
+        }
+        _ = try runMeasured([me, "child-split-days", flights, work + "/days"])
+        try config.write(toFile: work + "/loadkit.yml", atomically: true, encoding: .utf8)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: work) }
+
+    var config: String {
+        """
+        warehouse: warehouse.db
+        tables:
+          flights:
+            source:
+              path: days/flights-{date}.csv
+              null_values: [NA]
+            columns: { year: integer, month: integer, day: integer, dep_time: integer, sched_dep_time: integer,
+                       dep_delay: real, arr_time: integer, sched_arr_time: integer, arr_delay: real, carrier: text,
+                       flight: integer, tailnum: text, origin: text, dest: text, air_time: real, distance: real,
+                       hour: integer, minute: integer, time_hour: timestamp }
+            partition: { column: flight_date, granularity: day, from: time_hour, timezone: America/New_York }
+        """
+    }
+
+    /// The shell's script: the same table and index, `.import --csv` into an untyped temp table,
+    /// `INSERT … SELECT` with `NULLIF(col,'NA')`, one transaction per input file.
+    func referenceScript(files: [(path: String, day: String?)]) -> String {
+        var script = """
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE flights(year INTEGER, month INTEGER, day INTEGER, dep_time INTEGER, sched_dep_time INTEGER,
+              dep_delay REAL, arr_time INTEGER, sched_arr_time INTEGER, arr_delay REAL, carrier TEXT, flight INTEGER,
+              tailnum TEXT, origin TEXT, dest TEXT, air_time REAL, distance REAL, hour INTEGER, minute INTEGER,
+              time_hour TIMESTAMP, flight_date TEXT);
+            CREATE INDEX flights_flight_date ON flights(flight_date);
+
+            """
+        for (i, file) in files.enumerated() {
+            script += """
+                .import --csv --schema temp \(file.path) raw\(i)
+                BEGIN IMMEDIATE;
+                \(file.day.map { "DELETE FROM flights WHERE flight_date = '\($0)';" } ?? "")
+                INSERT INTO flights SELECT year, month, day, NULLIF(dep_time,'NA'), NULLIF(sched_dep_time,'NA'),
+                  NULLIF(dep_delay,'NA'), NULLIF(arr_time,'NA'), NULLIF(sched_arr_time,'NA'), NULLIF(arr_delay,'NA'),
+                  carrier, flight, NULLIF(tailnum,'NA'), origin, dest, NULLIF(air_time,'NA'), distance, hour, minute,
+                  time_hour, printf('%04d-%02d-%02d', year, month, day) FROM temp.raw\(i);
+                COMMIT;
+                DROP TABLE temp.raw\(i);
+
+                """
+        }
+        return script
+    }
+
+    /// count(*), count(distinct flight_date), sum(distance) of a warehouse.
+    func check(_ warehouse: String) throws -> String {
+        let db = try SQLiteConnection(path: warehouse, mode: .readOnly)
+        let row = try db.query("SELECT count(*), count(DISTINCT flight_date), CAST(sum(distance) AS INTEGER) FROM flights")[0]
+        return row.map(\.description).joined(separator: " ")
+    }
+
+    func reset(_ name: String) -> String {
+        let path = "\(work)/\(name)"
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        try? FileManager.default.removeItem(atPath: path + ".loadkit-staging")
+        return path
+    }
+
+    // MARK: - Workloads
+
+    func parse() throws {
+        let tenTimes = "\(work)/flights-x10.csv"
+        _ = try runMeasured([me, "child-make-x10", flights, tenTimes])
+        let a = try series { _ in try runMeasured([me, "child-parse", flights]) }
+            alternate: { _ in try runMeasured(["sqlite3", ":memory:", ".import --csv \(flights) t", "SELECT count(*) FROM t"]) }
+        let x10 = try (0...max(1, runs / 2)).dropFirst().map { _ in try runMeasured([me, "child-parse", tenTimes]) }
+        unlink(tenTimes)
+        row("parse", a.0, a.1, rows: Bench.rows)
+        notes.append(String(format: "parse: typed CSV parse vs the shell's .import into :memory:; "
+            + "ten-times file %.1f MiB peak (x1 %.1f MiB), %.0f rows/s",
+            Double(x10.map(\.peakKiB).max()!) / 1024, Double(a.0.map(\.peakKiB).max()!) / 1024,
+            Double(Bench.rows * 10) / median(x10.map(\.seconds))))
+    }
+
+    func w1() throws {
+        let script = "\(work)/w1.sql"
+        try referenceScript(files: [(flights, nil)]).write(toFile: script, atomically: true, encoding: .utf8)
+        var checks = Set<String>()
+        let result = try series { _ in
+            let m = try runMeasured([loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights",
+                                     "--input", flights], reset: reset("warehouse.db"))
+            checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
+            return m
+        } alternate: { _ in
+            let m = try runMeasured(["sqlite3", reset("reference.db"), ".read \(script)"])
+            checks.insert("sqlite3 " + (try check("\(work)/reference.db")))
+            return m
+        }
+        row("W1", result.0, result.1, rows: Bench.rows)
+        notes.append("W1 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
+    }
+
+    func w2() throws {
+        let days = (try FileManager.default.contentsOfDirectory(atPath: work + "/days")).sorted()
+        let script = "\(work)/w2.sql"
+        try referenceScript(files: days.map { ("\(work)/days/\($0)", String($0.dropFirst(8).prefix(10))) })
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        var checks = Set<String>()
+        let result = try series { _ in
+            let m = try runMeasured([me, "child-w2", reset("warehouse.db"), work + "/days"])
+            checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
+            return m
+        } alternate: { _ in
+            let m = try runMeasured(["sqlite3", reset("reference.db"), ".read \(script)"])
+            checks.insert("sqlite3 " + (try check("\(work)/reference.db")))
+            return m
+        }
+        row("W2", result.0, result.1, rows: Bench.rows)
+        notes.append("W2 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
+        notes.append("W2: loadkit side = 365 static partition replaces through the library in one process "
+            + "(until `loadkit backfill` exists); reference = 365 per-day transactions in one sqlite3 process")
+    }
+
+    // MARK: - Measuring
+
+    /// Warm-up, then `runs` rounds of A then B.
+    func series(_ a: (Int) throws -> Measurement,
+                alternate b: (Int) throws -> Measurement) throws -> ([Measurement], [Measurement]) {
+        _ = try a(0)
+        _ = try b(0)
+        var left: [Measurement] = []
+        var right: [Measurement] = []
+        for round in 1...runs {
+            left.append(try a(round))
+            right.append(try b(round))
+        }
+        return (left, right)
+    }
+
+    func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+    func row(_ name: String, _ mine: [Measurement], _ reference: [Measurement], rows: Int) {
+        let m = median(mine.map(\.seconds))
+        let r = median(reference.map(\.seconds))
+        let ratios = zip(mine, reference).map { $0.seconds / $1.seconds }
+        print(String(format: "%-8@  %14.3f  %16.3f  %5.2f/%4.2f/%4.2f    %9.0f  %6.1f/%.1f", name as NSString, m, r,
+                     ratios.min()!, m / r, ratios.max()!, Double(rows) / m,
+                     Double(mine.map(\.peakKiB).max()!) / 1024, Double(reference.map(\.peakKiB).max()!) / 1024))
+    }
+}
