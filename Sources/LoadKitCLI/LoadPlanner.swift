@@ -29,7 +29,7 @@ struct LoadPlanner {
                 throw ValidationErrorText("table '\(table.name)' is a SQL transform; it takes no --input")
             }
             let schema = try table.schema ?? inferredSchema(table, sql: sql, partition: partition)
-            return LoadRequest(table: try table.targetTable(schema: schema), input: .query(sql: sql), scope: scope,
+            return LoadRequest(table: try table.targetTable(schema: schema), input: .query(sql: sql, sourceFingerprint: nil), scope: scope,
                                runID: runID, lockTimeout: config.defaults.lockTimeout)
         }
         guard let source = table.source else {

@@ -21,7 +21,9 @@ enum SQLiteCatalog {
             args TEXT NOT NULL,
             started_at TEXT NOT NULL,
             finished_at TEXT,
-            status TEXT NOT NULL
+            status TEXT NOT NULL,
+            pid INTEGER,
+            host TEXT
         );
         CREATE TABLE IF NOT EXISTS _loadkit_attempts(
             run_id TEXT NOT NULL,

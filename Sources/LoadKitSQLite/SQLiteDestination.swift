@@ -32,13 +32,37 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     public init(path: String, busyTimeout: Duration = .seconds(60)) throws {
         self.path = path
         self.lockDirectory = path + ".loadkit-locks"
+        self.readOnly = false
         self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         // Staging spills to a temporary file, not memory, so memory stays bounded.
         try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-16384")
     }
 
+    /// Opens an existing warehouse for reading only, leaving the file system as it was (for
+    /// `--dry-run`): with SQLite's `immutable` URI parameter when no write-ahead log exists, so
+    /// no `-wal`/`-shm` file is created; read-only through the log when one exists (another
+    /// process is writing, or one crashed). https://www.sqlite.org/uri.html
+    /// - Throws: ``SQLiteError`` when the file does not exist or cannot be read.
+    public init(readingOnly path: String) throws {
+        self.path = path
+        self.lockDirectory = path + ".loadkit-locks"
+        self.readOnly = true
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
+        let immutable = !FileManager.default.fileExists(atPath: path + "-wal")
+        self.connection = try SQLiteConnection(path: "file:\(escaped)?\(immutable ? "immutable=1" : "mode=ro")",
+                                               mode: .readOnly, walJournal: false)
+        self.catalogReady = try connection.scalar(
+            "SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_ledger'") == .integer(1)
+    }
+
+    /// `true` for a destination opened with ``init(readingOnly:)``.
+    public let readOnly: Bool
+
     public func prepareCatalog() throws {
         if catalogReady { return }
+        if readOnly {
+            throw LoadKitError(.noSuchTable, "\(path) has no loadkit tables yet")
+        }
         try connection.transaction { try connection.execute(SQLiteCatalog.ddl) }
         catalogReady = true
     }
@@ -74,6 +98,10 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                     + "(\(show(wanted))); loadkit never alters a table: migrate or drop it, or fix the config")
             }
         }
+    }
+
+    public func existingColumns(of table: String) throws -> [TargetTable.StoredColumn] {
+        try columns(of: table)
     }
 
     private func columns(of table: String) throws -> [TargetTable.StoredColumn] {
@@ -185,12 +213,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     // MARK: - Reading
 
     public func ledgerEntry(table: String, loadID: String) throws -> LedgerEntry? {
+        if readOnly && !catalogReady { return nil }
         try prepareCatalog()
         return try connection.query(SQLiteCatalog.selectLedger + " WHERE table_name = ? AND load_id = ?",
                                     [.text(table), .text(loadID)]).first.flatMap(Self.ledgerEntry)
     }
 
     public func ledger(table: String) throws -> [LedgerEntry] {
+        if readOnly && !catalogReady { return [] }
         try prepareCatalog()
         return try connection.query(SQLiteCatalog.selectLedger
             + " WHERE table_name = ? ORDER BY partition_key, load_id", [.text(table)]).compactMap(Self.ledgerEntry)

@@ -23,7 +23,8 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
     /// Recreates a fingerprint from its ``hex`` form and row count; `nil` if `hex` is not 32
     /// hex digits.
     public init?(hex: String, rows: Int) {
-        guard hex.utf8.count == 32, let h = UInt64(hex.prefix(16), radix: 16),
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy({ $0 &- 48 < 10 || $0 &- 97 < 6 || $0 &- 65 < 6 }),
+              let h = UInt64(hex.prefix(16), radix: 16),
               let l = UInt64(hex.suffix(16), radix: 16) else { return nil }
         self.high = h
         self.low = l

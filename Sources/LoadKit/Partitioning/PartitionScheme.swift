@@ -32,11 +32,16 @@ public struct PartitionScheme: Sendable, Hashable {
         let days = Int(floorDiv(local, 86_400))
         if granularity == .hour {
             let hourStart = floorDiv(local, 3600) * 3600
-            let start = hourStart - offset
+            // The local hour under this offset; where a transition falls inside it (zones whose
+            // clocks move by 30 minutes), the partition ends or starts at the transition.
+            var start = hourStart - offset
+            if self.offset(at: start) != offset { start = transition(between: start, and: utcSeconds) }
+            var end = hourStart + 3600 - offset
+            if self.offset(at: end - 1) != offset { end = transition(between: utcSeconds, and: end - 1) }
             let d = CivilTime.date(days: days)
             let hour = Int((hourStart - Int64(days) * 86_400) / 3600)
             return Partition(key: Self.hourKey(days: days, hour: hour, offset: offset), granularity: .hour,
-                             start: start, end: start + 3600, local: (d.year, d.month, d.day, hour))
+                             start: start, end: end, local: (d.year, d.month, d.day, hour))
         }
         return partition(containingLocalDay: days)
     }
@@ -107,8 +112,9 @@ public struct PartitionScheme: Sendable, Hashable {
         case .day: expected = "YYYY-MM-DD, for example 2013-01-05"
         case .hour: expected = "YYYY-MM-DDTHH:00±HH:MM, for example 2013-11-03T01:00-04:00"
         }
+        let article = granularity == .hour ? "an" : "a"
         let bad = LoadKitError(.partitionKey,
-            "'\(key)' is not a \(granularity.rawValue) partition key (\(expected))")
+            "'\(key)' is not \(article) \(granularity.rawValue) partition key (\(expected))")
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard bytes.count >= start + count else { return nil }
             var v = 0
@@ -137,9 +143,16 @@ public struct PartitionScheme: Sendable, Hashable {
                   hour < 24, digits(14, 2) == 0 else { throw bad }
             let days = CivilTime.days(year: year, month: month, day: day)
             let localHour = Int64(days) * 86_400 + Int64(hour) * 3600
-            let candidates = candidateOffsets(aroundLocal: localHour).map { localHour - $0 }
-                .map { partition(containingUTC: $0) }
-                .filter { $0.local.year == year && $0.local.month == month && $0.local.day == day && $0.local.hour == hour }
+            // Probe the hour under each offset that may apply; keep the partitions that really
+            // are this local hour (a probe in a gap lands in a neighbouring hour).
+            var candidates: [Partition] = []
+            for offset in candidateOffsets(aroundLocal: localHour) {
+                for probe: Int64 in [0, 1800, 3599] {
+                    let p = partition(containingUTC: localHour - offset + probe)
+                    let l = p.local
+                    if l.year == year && l.month == month && l.day == day && l.hour == hour { candidates.append(p) }
+                }
+            }
             if bytes.count == 16 {
                 let unique = Array(Set(candidates)).sorted()
                 if unique.count == 1 { return unique[0] }

@@ -16,6 +16,9 @@ public protocol Destination: AnyObject {
     ///   alters an existing table.
     func ensureTable(_ table: TargetTable) throws
 
+    /// The stored columns of an existing table, in order; empty when it does not exist.
+    func existingColumns(of table: String) throws -> [TargetTable.StoredColumn]
+
     /// Takes the named lock for `runID`, waiting up to `timeout` for another run (in this or
     /// another process) to release it; a crashed holder's lock is free at once.
     /// - Throws: ``LoadKitError`` `.locked` naming the run that holds it (transient).

@@ -26,7 +26,7 @@ public enum FailPoint: String, Sendable, CaseIterable {
     public static func configured(environment: [String: String] = ProcessInfo.processInfo.environment)
         throws -> (point: FailPoint, action: Action, times: Int?)? {
         guard let spec = environment["LOADKIT_FAILPOINT"], !spec.isEmpty else { return nil }
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let point = FailPoint(rawValue: parts[0]) else {
             throw LoadKitError(.schema, "LOADKIT_FAILPOINT: unknown point '\(parts[0])'; known points: "
                 + allCases.map(\.rawValue).joined(separator: ", "))

@@ -10,7 +10,9 @@ public struct LoadRequest: Sendable {
         /// - `displayName`: how errors name the file.
         case file(path: String, format: SourceFormat, options: SourceOptions, identity: String, displayName: String)
         /// A SQL query over the same database, with `:partition` bound to the partition key.
-        case query(sql: String)
+        /// `sourceFingerprint` is recorded in the ledger (the runner passes one made from the SQL
+        /// and the upstream partitions' fingerprints); `nil` makes one from the SQL and the key.
+        case query(sql: String, sourceFingerprint: String?)
     }
 
     /// The part of the table the load covers.
@@ -56,7 +58,7 @@ public struct LoadRequest: Sendable {
             return LoadID.make(table: table.name, mode: mode, scope: .input(identity))
         case (.wholeTable, .file(_, _, _, let identity, _)) where mode == .append:
             return LoadID.make(table: table.name, mode: mode, scope: .input(identity))
-        case (.dynamic, .query(let sql)):
+        case (.dynamic, .query(let sql, _)):
             return LoadID.make(table: table.name, mode: mode, scope: .input("sql:" + sql))
         case (.wholeTable, _):
             return LoadID.make(table: table.name, mode: mode, scope: .table)

@@ -24,6 +24,10 @@ public struct LoadResult: Sendable {
     public var rowsSkipped: Int
     /// The SHA-256 of the input (see ``LedgerEntry/sourceFingerprint``).
     public var sourceFingerprint: String
+    /// Wall time of the staging step (read, parse, validate, stage), in seconds.
+    public var stagingSeconds: Double = 0
+    /// Wall time of the final transaction (remove, insert, ledger, commit), in seconds.
+    public var commitSeconds: Double = 0
 
     /// Rows written into the target.
     public var rowsWritten: Int {

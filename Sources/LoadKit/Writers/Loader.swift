@@ -112,13 +112,18 @@ public final class Loader {
         let staging = try destination.createStaging(stagingName, for: table)
         var staged: Staged
         do {
+            let clock = ContinuousClock()
+            let started = clock.now
             staged = try stage(request, loadID: loadID, into: staging)
             try staging.finish()
             if case .query = request.input {
                 staged.fingerprints = try stagedFingerprints(stagingName, table: table)
             }
+            let stagedAt = clock.now
             try FailPoint.afterStaging.reach()
-            let result = try commit(request, loadID: loadID, stagingName: stagingName, staged: staged)
+            var result = try commit(request, loadID: loadID, stagingName: stagingName, staged: staged)
+            result.stagingSeconds = (stagedAt - started).seconds
+            result.commitSeconds = (clock.now - stagedAt).seconds
             try destination.dropStaging(stagingName)
             return result
         } catch {
@@ -147,8 +152,10 @@ public final class Loader {
                                        line: { source.line }, next: { try source.next(into: &$0) })
             staged.sourceFingerprint = bytes.hex
             return staged
-        case .query(let sql):
-            return try stageQuery(request, sql: sql, loadID: loadID, into: staging)
+        case .query(let sql, let sourceFingerprint):
+            var staged = try stageQuery(request, sql: sql, loadID: loadID, into: staging)
+            if let sourceFingerprint { staged.sourceFingerprint = sourceFingerprint }
+            return staged
         }
     }
 
@@ -337,4 +344,11 @@ public final class Loader {
 public protocol StagingFingerprinting {
     /// Per partition key (`nil` for an unpartitioned table), the fingerprint of the staged rows.
     func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint]
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }

@@ -59,6 +59,10 @@ public struct TargetTable: Sendable {
         }
         if let partitioning {
             try Identifier.validate(partitioning.column, what: "partition column name")
+            if partitioning.column.hasPrefix("_loadkit_") {
+                throw LoadKitError(.schema,
+                    "partition column name '\(partitioning.column)' starts with '_loadkit_', which loadkit reserves")
+            }
             if let source = partitioning.sourceColumn {
                 guard let column = schema.columns.first(where: { $0.name == source }),
                       column.type == .date || column.type == .timestamp else {
@@ -72,6 +76,10 @@ public struct TargetTable: Sendable {
                     throw LoadKitError(.schema,
                         "partition column '\(partitioning.column)' is also a declared column; give it another name")
                 }
+            } else if schema.index(of: partitioning.column) == nil {
+                throw LoadKitError(.schema,
+                    "partition column '\(partitioning.column)' must be one of the columns (a SQL transform's query "
+                    + "returns it), or name a source column to derive it from")
             }
         }
         if schema.index(of: Self.loadIDColumn) != nil {

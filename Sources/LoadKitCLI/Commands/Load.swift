@@ -43,6 +43,12 @@ extension LoadKitCommand {
             var rowsWritten: Int
             var partitions: [PartitionReport]
             var sourceFingerprint: String
+            var seconds: Seconds
+        }
+
+        struct Seconds: Encodable {
+            var staging: Double
+            var commit: Double
         }
 
         struct PartitionReport: Encodable {
@@ -61,10 +67,7 @@ extension LoadKitCommand {
             do {
                 let config = try LoadKitConfig.load(path: global.config)
                 let tableConfig = try config.requireTable(table)
-                let request = try LoadPlanner(config: config).request(for: tableConfig, partition: partition, input: input)
-                let loader = Loader(destination: try SQLiteDestination(path: config.warehouse,
-                                                                       busyTimeout: config.defaults.lockTimeout))
-                let result = try loader.load(request)
+                let result = try Self.loadRecorded(config: config, table: tableConfig, partition: partition, input: input)
                 let report = Report(table: result.table, status: result.status.rawValue, loadID: result.loadID,
                                     rowsRead: result.rowsRead, rowsSkipped: result.rowsSkipped,
                                     rowsWritten: result.rowsWritten,
@@ -72,7 +75,8 @@ extension LoadKitCommand {
                                         PartitionReport(partition: $0.partitionKey, rows: $0.fingerprint.rows,
                                                         fingerprint: $0.fingerprint.hex)
                                     },
-                                    sourceFingerprint: result.sourceFingerprint)
+                                    sourceFingerprint: result.sourceFingerprint,
+                                    seconds: Seconds(staging: result.stagingSeconds, commit: result.commitSeconds))
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
@@ -81,6 +85,47 @@ extension LoadKitCommand {
             } catch {
                 throw ExitStatus.report(error)
             }
+        }
+
+        /// Runs the load as a one-task run, so it is recorded in `_loadkit_runs` and
+        /// `_loadkit_attempts` and retried by the table's retry policy like any task.
+        static func loadRecorded(config: LoadKitConfig, table: LoadKitConfig.TableConfig, partition: String?,
+                                 input: String?) throws -> LoadResult {
+            let runID = RunID.make()
+            let request = try LoadPlanner(config: config).request(for: table, partition: partition, input: input, runID: runID)
+            let box = ResultBox()
+            var scoped: Partition?
+            if case .partition(let p) = request.scope { scoped = p }
+            let task = RunTask(name: table.name, partitioned: scoped != nil,
+                               retry: RetryPolicy(attempts: table.retry.attempts, initialDelay: table.retry.initialDelay,
+                                                  maxDelay: table.retry.maxDelay)) { context in
+                let result = try context.loader.load(request)
+                box.set(result)
+                return result.status == .loaded ? .done(rows: result.rowsWritten) : .skipped(reason: result.status.rawValue)
+            }
+            let path = config.warehouse
+            let timeout = config.defaults.lockTimeout
+            let runner = Runner(graph: try TaskGraph([task]),
+                                destinations: { try SQLiteDestination(path: path, busyTimeout: timeout) },
+                                runLog: try SQLiteDestination(path: path, busyTimeout: timeout),
+                                options: .init(concurrency: 1))
+            let summary = try runner.run(RunPlan(items: [.init(task: table.name, partition: scoped)]), runID: runID,
+                                         command: "load", arguments: Array(CommandLine.arguments.dropFirst()))
+            if let result = box.get(), summary.status == .success { return result }
+            throw LoadFailed(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))")
+        }
+
+        final class ResultBox: @unchecked Sendable {
+            private let lock = NSLock()
+            private var result: LoadResult?
+            func set(_ r: LoadResult) { lock.withLock { result = r } }
+            func get() -> LoadResult? { lock.withLock { result } }
+        }
+
+        /// The load's own error, already recorded with its attempts.
+        struct LoadFailed: Error, CustomStringConvertible {
+            let message: String
+            var description: String { message }
         }
 
         static func summary(_ result: LoadResult) -> String {

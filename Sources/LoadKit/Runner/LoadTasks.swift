@@ -1,0 +1,135 @@
+import Foundation
+
+/// Where a table's input files are, per partition.
+public struct SourceTemplate: Sendable {
+    /// The path, with `{date} {year} {month} {day} {hour} {key}` placeholders for a partitioned
+    /// table (see ``Partition/fill(_:)``).
+    public var path: String
+    /// CSV or JSON Lines.
+    public var format: SourceFormat
+    /// Null tokens, extra columns, time zone, dialect.
+    public var options: SourceOptions
+    /// Paths inside this folder are named relative to it in load ids, so a load id is the same
+    /// on every machine; usually the config file's folder.
+    public var baseDirectory: String
+
+    /// Creates a template.
+    public init(path: String, format: SourceFormat? = nil, options: SourceOptions = SourceOptions(),
+                baseDirectory: String = "") {
+        self.path = path
+        self.format = format ?? SourceFormat.inferred(fromPath: path)
+        self.options = options
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The input of one load: the template filled for `partition` (or as it is).
+    func input(for partition: Partition?) -> (path: String, input: LoadRequest.Input) {
+        let path = partition.map { $0.fill(self.path) } ?? self.path
+        let prefix = baseDirectory.isEmpty || baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
+        let identity = !prefix.isEmpty && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        return (path, .file(path: path, format: format, options: options, identity: identity, displayName: identity))
+    }
+}
+
+extension RunTask {
+    /// The task that loads `table` from its source files: one load per partition (static
+    /// partition replace or append), or one whole-table load for an unpartitioned table.
+    ///
+    /// Unless the run forces it, a partition whose ledger entry has the same source fingerprint
+    /// (SHA-256 of the file) is skipped: already loaded from an unchanged source. A missing
+    /// source file fails the item (not retried).
+    /// - Parameters:
+    ///   - table: the target.
+    ///   - source: where the files are.
+    ///   - dependsOn: upstream tasks.
+    ///   - retry: the retry policy.
+    ///   - lockTimeout: how long a load waits for another run loading the same partition.
+    public static func load(_ table: TargetTable, source: SourceTemplate, dependsOn: [String] = [],
+                            retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
+        RunTask(name: table.name, dependsOn: dependsOn, partitioned: table.partitioning != nil, retry: retry) { context in
+            let (path, input) = source.input(for: context.partition)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LoadKitError(.missingSource, "source file not found: \(path)")
+            }
+            let scope: LoadRequest.Scope = context.partition.map { .partition($0) } ?? .wholeTable
+            let request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
+                                      lockTimeout: lockTimeout)
+            if !context.force, table.writeMode == .replace,
+               let entry = try context.destination.ledgerEntry(table: table.name, loadID: request.loadID),
+               entry.sourceFingerprint == (try HashingByteSource.fingerprint(ofFile: path)) {
+                return .skipped(reason: "already loaded from an unchanged source")
+            }
+            let result = try context.loader.load(request)
+            switch result.status {
+            case .loaded: return .done(rows: result.rowsWritten)
+            case .alreadyLoaded: return .skipped(reason: "already loaded with the same content")
+            case .nothingToLoad: return .skipped(reason: "the source has no rows")
+            }
+        }
+    }
+
+    /// The task that fills `table` from a SQL query over the same database, once per partition
+    /// (`:partition` bound to the key) or once per run.
+    ///
+    /// Its source fingerprint is the SHA-256 of the SQL, the partition key and the ledger
+    /// fingerprints of its upstream tables for that partition: unless forced, it is skipped
+    /// while none of them changed.
+    /// - Parameters:
+    ///   - table: the target; `schema: nil` takes the columns and types from the query.
+    ///   - partitioning: how it is partitioned (the query returns the key column).
+    ///   - sql: the query.
+    public static func transform(name: String, sql: String, schema: TableSchema?,
+                                 partitioning: TargetTable.Partitioning?, writeMode: WriteMode = .replace,
+                                 allowEmpty: Bool = false, dependsOn: [String] = [],
+                                 retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
+        RunTask(name: name, dependsOn: dependsOn, partitioned: partitioning != nil, retry: retry) { context in
+            let key = context.partition?.key
+            let sourceFingerprint = try transformSourceFingerprint(sql: sql, partitionKey: key, dependsOn: dependsOn,
+                                                                   destination: context.destination)
+            // Declared columns, else those of the existing table, else the query's own types.
+            let existing = try context.destination.existingColumns(of: name).map { column in
+                Column(column.name, ColumnType.allCases.first { $0.sqlType == column.sqlType } ?? .text)
+            }
+            let known = try schema ?? (existing.isEmpty ? nil : TableSchema(existing))
+            guard let schema = try known ?? context.loader.inferSchema(sql: sql, partitionKey: key) else {
+                if allowEmpty { return .skipped(reason: "the query returns no rows") }
+                throw LoadKitError(.emptySource, "the query of '\(name)' returns no rows"
+                    + (key.map { " for partition \($0)" } ?? "") + "; nothing is replaced (set allow_empty: true to allow it)")
+            }
+            let table = try TargetTable(name: name, schema: schema, partitioning: partitioning, writeMode: writeMode,
+                                        allowEmpty: allowEmpty)
+            let request = LoadRequest(table: table, input: .query(sql: sql, sourceFingerprint: sourceFingerprint),
+                                      scope: context.partition.map { .partition($0) } ?? .wholeTable,
+                                      runID: context.runID, lockTimeout: lockTimeout)
+            if !context.force, writeMode == .replace,
+               let entry = try context.destination.ledgerEntry(table: name, loadID: request.loadID),
+               entry.sourceFingerprint == sourceFingerprint {
+                return .skipped(reason: "already loaded; its upstream partitions are unchanged")
+            }
+            let result = try context.loader.load(request)
+            return result.status == .loaded ? .done(rows: result.rowsWritten) : .skipped(reason: result.status.rawValue)
+        }
+    }
+}
+
+extension RunTask {
+    /// The source fingerprint of a SQL transform's partition: the SHA-256 of the SQL, the
+    /// partition key, and the ledger fingerprints of its upstream tables' entries for that
+    /// partition (and their unpartitioned entries). It changes exactly when the transform's
+    /// inputs do.
+    public static func transformSourceFingerprint(sql: String, partitionKey key: String?, dependsOn: [String],
+                                                  destination: any Destination) throws -> String {
+        var upstream = "sql\u{0}\(sql)\u{0}\(key ?? "")"
+        for dependency in dependsOn.sorted() {
+            let entries = try destination.ledger(table: dependency)
+                .filter { key == nil || $0.partitionKey == key || $0.partitionKey == nil }
+            for entry in entries { upstream += "\u{0}\(dependency)=\(entry.fingerprint.hex)" }
+        }
+        return HashingByteSource.sha256Hex(Array(upstream.utf8))
+    }
+}
+
+extension LoadKitError.Code {
+    /// A partition's source file does not exist.
+    public static let missingSource = LoadKitError.Code("source.missing")
+}

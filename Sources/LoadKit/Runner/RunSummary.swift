@@ -1,0 +1,59 @@
+/// What a run did, item by item.
+public struct RunSummary: Sendable {
+    /// One item's outcome.
+    public struct ItemResult: Sendable {
+        /// The task.
+        public var task: String
+        /// The partition key, if any.
+        public var partitionKey: String?
+        /// The final status (of the last attempt).
+        public var status: AttemptStatus
+        /// Attempts made (0 for upstream_failed).
+        public var attempts: Int
+        /// Rows written.
+        public var rows: Int
+        /// The last error's full message, or a skip's reason.
+        public var message: String?
+    }
+
+    /// The run's id.
+    public var runID: String
+    /// success, failed or interrupted.
+    public var status: RunStatus
+    /// Outcomes in the order the items finished.
+    public var items: [ItemResult]
+    /// Items never started because the run was interrupted.
+    public var notStarted: Int
+    /// Wall time of the run, in seconds.
+    public var seconds: Double
+    /// Messages about the run itself (a failing notifier, for example).
+    public var warnings: [String] = []
+
+    /// How many items ended with `status`.
+    public func count(_ status: AttemptStatus) -> Int { items.filter { $0.status == status }.count }
+
+    /// Rows written by the whole run.
+    public var rows: Int { items.reduce(0) { $0 + $1.rows } }
+}
+
+/// Live progress, for a progress line.
+public struct RunProgress: Sendable {
+    /// Items finished (any status).
+    public var done: Int
+    /// Items in the plan.
+    public var total: Int
+    /// Rows written so far.
+    public var rows: Int
+    /// Items failed so far.
+    public var failed: Int
+    /// Items skipped so far.
+    public var skipped: Int
+    /// Seconds since the run started.
+    public var elapsed: Double
+}
+
+/// Receives progress from worker threads; must be thread-safe.
+public protocol RunObserver: AnyObject, Sendable {
+    /// Called after each item finishes.
+    func runProgressed(_ progress: RunProgress)
+}

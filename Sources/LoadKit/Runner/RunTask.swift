@@ -1,0 +1,65 @@
+/// A unit of work of the runner: one table's load (or transform, or any closure) for one
+/// partition, or once per run for an unpartitioned task.
+///
+/// Named `RunTask` so as not to shadow Swift concurrency's `Task`.
+///
+/// ```swift
+/// let audit = RunTask(name: "audit", dependsOn: ["flights"], partitioned: true) { context in
+///     print("checked", context.partition!.key)
+///     return .done(rows: 0)
+/// }
+/// ```
+public struct RunTask: Sendable {
+    /// What one attempt of a task did.
+    public enum Outcome: Sendable, Equatable {
+        /// Work was done; `rows` rows were written (0 for tasks that write nothing).
+        case done(rows: Int)
+        /// Nothing needed doing (for example: already loaded from an unchanged source).
+        case skipped(reason: String)
+    }
+
+    /// The task's name: for a table's load, the table name. Unique in a graph.
+    public var name: String
+    /// Names of the tasks that must succeed first (for the same partition, or once for an
+    /// unpartitioned upstream task).
+    public var dependsOn: [String]
+    /// `true` when the task runs once per partition; `false` when once per run.
+    public var partitioned: Bool
+    /// How failed attempts are retried.
+    public var retry: RetryPolicy
+    /// One attempt. Throw a ``RetryableError`` with `isTransient == true` to be retried.
+    public var action: @Sendable (TaskContext) throws -> Outcome
+
+    /// Creates a task.
+    /// - Parameters:
+    ///   - name: unique in its graph.
+    ///   - dependsOn: upstream task names.
+    ///   - partitioned: once per partition (`true`) or once per run.
+    ///   - retry: the retry policy; three attempts by default.
+    ///   - action: one attempt of the work.
+    public init(name: String, dependsOn: [String] = [], partitioned: Bool = true,
+                retry: RetryPolicy = RetryPolicy(),
+                action: @escaping @Sendable (TaskContext) throws -> Outcome) {
+        self.name = name
+        self.dependsOn = dependsOn
+        self.partitioned = partitioned
+        self.retry = retry
+        self.action = action
+    }
+}
+
+/// What an attempt knows about where it runs.
+public struct TaskContext {
+    /// The partition, for a partitioned task.
+    public var partition: Partition?
+    /// The run's id.
+    public var runID: String
+    /// The attempt number, 1-based.
+    public var attempt: Int
+    /// Reload even what is already loaded from an unchanged source.
+    public var force: Bool
+    /// This worker's destination (one connection per worker thread).
+    public var destination: any Destination
+    /// A loader over ``destination``.
+    public var loader: Loader
+}

@@ -1,0 +1,358 @@
+import Foundation
+
+/// Runs a ``RunPlan`` over a ``TaskGraph``: dependency order, partitions oldest first, a bounded
+/// pool of worker threads, retries with backoff for transient errors, and a record of the run
+/// and of every attempt.
+///
+/// Each worker thread opens its own ``Destination`` (one database connection per thread). A
+/// failed item marks the items that depend on it, in the same partition (or, for an
+/// unpartitioned task, in every partition), `upstream_failed`; other partitions go on unless
+/// `failFast`. ``cancel()`` (for SIGINT/SIGTERM) stops taking new items; running attempts end
+/// normally (a load either commits or rolls back) and the run is recorded `interrupted`.
+///
+/// ```swift
+/// let runner = Runner(graph: try TaskGraph([airlines, flights]),
+///                     destinations: { try SQLiteDestination(path: "warehouse.db") },
+///                     runLog: try SQLiteDestination(path: "warehouse.db"))
+/// let summary = try runner.run(RunPlan(graph: graph, tasks: ["flights"], partitions: days),
+///                              command: "backfill", arguments: CommandLine.arguments)
+/// ```
+public final class Runner: @unchecked Sendable {
+    /// How a run behaves.
+    public struct Options: Sendable {
+        /// Worker threads (at least 1).
+        public var concurrency: Int
+        /// Reload what is already loaded from unchanged sources.
+        public var force: Bool
+        /// Stop taking new items after the first failure.
+        public var failFast: Bool
+        /// Sleeps between attempts; inject one in tests.
+        public var sleeper: any Sleeper
+        /// Supplies times for the records; inject one in tests.
+        public var now: @Sendable () -> Date
+
+        /// Creates options.
+        public init(concurrency: Int = 2, force: Bool = false, failFast: Bool = false,
+                    sleeper: any Sleeper = ThreadSleeper(), now: @escaping @Sendable () -> Date = Date.init) {
+            self.concurrency = max(1, concurrency)
+            self.force = force
+            self.failFast = failFast
+            self.sleeper = sleeper
+            self.now = now
+        }
+    }
+
+    /// The tasks.
+    public let graph: TaskGraph
+    /// Behaviour.
+    public let options: Options
+    /// Receives progress after each item.
+    public var observer: (any RunObserver)?
+
+    private let destinations: @Sendable () throws -> any Destination
+    private let runLog: any RunLog
+    private let state = NSCondition()
+    private var cancelled = false
+
+    /// Creates a runner.
+    /// - Parameters:
+    ///   - graph: the tasks.
+    ///   - destinations: opens a destination for one worker thread.
+    ///   - runLog: where runs and attempts are recorded (used under the runner's lock).
+    ///   - options: concurrency, force, fail-fast, sleeper, clock.
+    public init(graph: TaskGraph, destinations: @escaping @Sendable () throws -> any Destination,
+                runLog: any RunLog, options: Options = Options()) {
+        self.graph = graph
+        self.destinations = destinations
+        self.runLog = runLog
+        self.options = options
+    }
+
+    /// Stops taking new items; safe to call from any thread or a signal handler's queue.
+    public func cancel() {
+        state.lock()
+        cancelled = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    // MARK: - Scheduling state (guarded by `state`)
+
+    private final class Node {
+        let item: RunPlan.Item
+        let order: (Int64, Int)
+        var waitingOn = 0
+        var dependents: [Node] = []
+        var finished = false
+        init(item: RunPlan.Item, order: (Int64, Int)) {
+            self.item = item
+            self.order = order
+        }
+    }
+
+    private var ready: [Node] = []
+    private var remaining = 0
+    private var running = 0
+    private var results: [RunSummary.ItemResult] = []
+    private var pendingRecords: [AttemptRecord] = []
+    private var lastFlush = ContinuousClock.now
+    private var progress = RunProgress(done: 0, total: 0, rows: 0, failed: 0, skipped: 0, elapsed: 0)
+    private var failure: (any Error)?
+    private var startedAt = ContinuousClock.now
+
+    /// Runs a plan.
+    ///
+    /// - Parameters:
+    ///   - plan: the items; items whose task is not in the graph are an error.
+    ///   - runID: the run's id (a new one by default).
+    ///   - parentRunID: the run this one re-runs.
+    ///   - command: recorded in `_loadkit_runs.command`.
+    ///   - arguments: recorded in `_loadkit_runs.args`.
+    /// - Returns: the summary; its status is `failed` when any item failed.
+    /// - Throws: ``LoadKitError`` `.graph` for an unknown task; the run log's errors.
+    public func run(_ plan: RunPlan, runID: String = RunID.make(), parentRunID: String? = nil,
+                    command: String, arguments: [String]) throws -> RunSummary {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let nodes = try buildNodes(plan)
+        try runLog.startRun(RunRecord(runID: runID, parentRunID: parentRunID, command: command,
+                                      arguments: arguments, startedAt: timestamp()))
+        state.lock()
+        startedAt = started
+        ready = nodes.filter { $0.waitingOn == 0 }.sorted { $0.order < $1.order }
+        remaining = nodes.count
+        progress.total = nodes.count
+        state.unlock()
+
+        let workers = min(options.concurrency, max(1, nodes.count))
+        let group = DispatchGroup()
+        for index in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                work(runID: runID)
+                group.leave()
+            }
+            thread.name = "loadkit-worker-\(index)"
+            thread.start()
+        }
+        group.wait()
+
+        state.lock()
+        let wasCancelled = cancelled && remaining > 0
+        let notStarted = remaining
+        let items = results
+        let flushError = failure
+        state.unlock()
+        try flush(force: true)
+        if let flushError { throw flushError }
+        let failed = items.contains { $0.status == .failed || $0.status == .upstreamFailed }
+        let status: RunStatus = wasCancelled ? .interrupted : failed ? .failed : .success
+        try runLog.finishRun(runID, status: status, finishedAt: timestamp())
+        return RunSummary(runID: runID, status: status, items: items, notStarted: notStarted,
+                          seconds: (clock.now - started).seconds)
+    }
+
+    private func buildNodes(_ plan: RunPlan) throws -> [Node] {
+        let order = Dictionary(uniqueKeysWithValues: graph.ordered.enumerated().map { ($1.name, $0) })
+        var byItem: [RunPlan.Item: Node] = [:]
+        var nodes: [Node] = []
+        for item in plan.items where byItem[item] == nil {
+            guard let index = order[item.task] else {
+                throw LoadKitError(.graph, "the plan names unknown task '\(item.task)'")
+            }
+            let node = Node(item: item, order: (item.partition?.start ?? Int64.min, index))
+            byItem[item] = node
+            nodes.append(node)
+        }
+        var byTask: [String: [Node]] = [:]
+        for node in nodes { byTask[node.item.task, default: []].append(node) }
+        for node in nodes {
+            let task = graph.task(node.item.task)!
+            for dependency in task.dependsOn {
+                let upstream: [Node]
+                if graph.task(dependency)!.partitioned {
+                    upstream = byItem[RunPlan.Item(task: dependency, partition: node.item.partition)].map { [$0] } ?? []
+                } else {
+                    upstream = byTask[dependency] ?? []
+                }
+                for u in upstream {
+                    u.dependents.append(node)
+                    node.waitingOn += 1
+                }
+            }
+        }
+        return nodes
+    }
+
+    // MARK: - Workers
+
+    private func work(runID: String) {
+        var destination: (any Destination)?
+        var loader: Loader?
+        while true {
+            state.lock()
+            while ready.isEmpty && remaining > 0 && !cancelled && !(options.failFast && progress.failed > 0) {
+                if running == 0 && ready.isEmpty { break }
+                state.wait()
+            }
+            if ready.isEmpty || cancelled || (options.failFast && progress.failed > 0) {
+                state.broadcast()
+                state.unlock()
+                return
+            }
+            let node = ready.removeFirst()
+            running += 1
+            state.unlock()
+
+            let result: RunSummary.ItemResult
+            var records: [AttemptRecord]
+            do {
+                if destination == nil {
+                    let opened = try destinations()
+                    destination = opened
+                    loader = Loader(destination: opened)
+                }
+                (result, records) = attempt(node.item, runID: runID, destination: destination!, loader: loader!)
+            } catch {
+                // The worker could not open its destination: the item fails, untried.
+                let now = timestamp()
+                result = RunSummary.ItemResult(task: node.item.task, partitionKey: node.item.partition?.key,
+                                               status: .failed, attempts: 1, rows: 0, message: "\(error)")
+                records = [AttemptRecord(runID: runID, table: node.item.task, partitionKey: node.item.partition?.key,
+                                         attempt: 1, status: .failed, startedAt: now, finishedAt: now,
+                                         error: "\(error)")]
+            }
+            finish(node, result: result, records: records, runID: runID)
+        }
+    }
+
+    /// Runs one item with its retry policy; returns the outcome and the attempt records.
+    private func attempt(_ item: RunPlan.Item, runID: String, destination: any Destination,
+                         loader: Loader) -> (RunSummary.ItemResult, [AttemptRecord]) {
+        let task = graph.task(item.task)!
+        var records: [AttemptRecord] = []
+        var attempt = 1
+        while true {
+            let startedAt = timestamp()
+            let context = TaskContext(partition: item.partition, runID: runID, attempt: attempt, force: options.force,
+                                      destination: destination, loader: loader)
+            do {
+                let outcome = try task.action(context)
+                switch outcome {
+                case .done(let rows):
+                    records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
+                                                 attempt: attempt, status: .success, startedAt: startedAt,
+                                                 finishedAt: timestamp(), rows: rows))
+                    return (.init(task: item.task, partitionKey: item.partition?.key, status: .success,
+                                  attempts: attempt, rows: rows, message: nil), records)
+                case .skipped(let reason):
+                    records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
+                                                 attempt: attempt, status: .skipped, startedAt: startedAt,
+                                                 finishedAt: timestamp(), rows: 0, error: reason))
+                    return (.init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
+                                  attempts: attempt, rows: 0, message: reason), records)
+                }
+            } catch {
+                let message = "\(error)"
+                records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
+                                             attempt: attempt, status: .failed, startedAt: startedAt,
+                                             finishedAt: timestamp(), error: message))
+                guard RetryPolicy.isTransient(error), attempt < task.retry.attempts, !isCancelled else {
+                    return (.init(task: item.task, partitionKey: item.partition?.key, status: .failed,
+                                  attempts: attempt, rows: 0, message: message), records)
+                }
+                options.sleeper.sleep(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
+                attempt += 1
+            }
+        }
+    }
+
+    private var isCancelled: Bool {
+        state.lock()
+        defer { state.unlock() }
+        return cancelled
+    }
+
+    private func finish(_ node: Node, result: RunSummary.ItemResult, records: [AttemptRecord], runID: String) {
+        state.lock()
+        running -= 1
+        remaining -= 1
+        node.finished = true
+        results.append(result)
+        pendingRecords += records
+        progress.done += 1
+        progress.rows += result.rows
+        switch result.status {
+        case .failed: progress.failed += 1
+        case .skipped: progress.skipped += 1
+        default: break
+        }
+        if result.status == .success || result.status == .skipped {
+            for dependent in node.dependents {
+                dependent.waitingOn -= 1
+                if dependent.waitingOn == 0 { insertReady(dependent) }
+            }
+        } else {
+            markUpstreamFailed(below: node, because: result, runID: runID)
+        }
+        progress.elapsed = (ContinuousClock.now - startedAt).seconds
+        let snapshot = progress
+        let flushNow = result.status == .failed || pendingRecords.count >= 256
+            || ContinuousClock.now - lastFlush > .seconds(1)
+        state.broadcast()
+        state.unlock()
+        if flushNow {
+            do { try flush(force: false) } catch { recordFailure(error) }
+        }
+        observer?.runProgressed(snapshot)
+    }
+
+    /// Marks every not yet finished item below `node` as upstream_failed. Called under `state`.
+    private func markUpstreamFailed(below node: Node, because failed: RunSummary.ItemResult, runID: String) {
+        var stack = node.dependents
+        let now = timestamp()
+        let reason = "upstream task \(failed.task)\(failed.partitionKey.map { " \($0)" } ?? "") failed"
+        while let dependent = stack.popLast() {
+            guard !dependent.finished else { continue }
+            dependent.finished = true
+            remaining -= 1
+            progress.done += 1
+            results.append(.init(task: dependent.item.task, partitionKey: dependent.item.partition?.key,
+                                 status: .upstreamFailed, attempts: 0, rows: 0, message: reason))
+            pendingRecords.append(AttemptRecord(runID: runID, table: dependent.item.task,
+                                                partitionKey: dependent.item.partition?.key, attempt: 0,
+                                                status: .upstreamFailed, startedAt: now, finishedAt: now, error: reason))
+            stack += dependent.dependents
+        }
+    }
+
+    /// Keeps `ready` ordered: oldest partition first, then dependency order. Called under `state`.
+    private func insertReady(_ node: Node) {
+        let index = ready.firstIndex { node.order < $0.order } ?? ready.count
+        ready.insert(node, at: index)
+    }
+
+    /// Writes buffered attempt records in one transaction.
+    private func flush(force: Bool) throws {
+        state.lock()
+        let batch = pendingRecords
+        pendingRecords = []
+        lastFlush = ContinuousClock.now
+        state.unlock()
+        if batch.isEmpty { return }
+        // The run log's connection is used by one thread at a time.
+        try logLock.withLock { try runLog.record(batch) }
+    }
+
+    private let logLock = NSLock()
+
+    private func recordFailure(_ error: any Error) {
+        state.lock()
+        if failure == nil { failure = error }
+        state.unlock()
+    }
+
+    private func timestamp() -> String {
+        CivilTime.formatUTC(seconds: Int64(options.now().timeIntervalSince1970))
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import LoadKit
+import LoadKitSQLite
+
+extension LoadKitCommand {
+    /// `loadkit backfill`: load every partition of a range, upstream tasks first.
+    struct Backfill: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load every partition from --from to --to (both inclusive), oldest first.",
+            discussion: """
+                Upstream tables (depends_on) are loaded first where they are not loaded yet.
+                Partitions already loaded from an unchanged source are skipped; --force reloads
+                them. Transient errors (a busy database) are retried with backoff; bad data is not.
+                Ctrl-C stops taking new partitions, lets running loads finish, and records the run
+                as interrupted.
+
+                Examples:
+                  loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31
+                  loadkit backfill --table flights --from 2013-01-01 --dry-run
+                  loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31 --force --concurrency 4
+
+                --to defaults to the last complete partition before now, in the table's time zone.
+                --json prints the run summary: {"runId", "status", "counts", "rows", "seconds",
+                "items": [{"table", "partition", "status", "attempts", "rows", "message"}]}; with
+                --dry-run, {"table", "plan": [{"table", "partition", "action", "reason"}]}.
+                Exit codes: 0 every partition loaded or skipped, 1 a partition failed or the run
+                was interrupted, 64 usage or config error.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(name: .long, help: "The table to backfill.")
+        var table: String
+
+        @Option(name: .long, help: ArgumentHelp("The first partition key.", valueName: "key"))
+        var from: String
+
+        @Option(name: .long, help: ArgumentHelp("The last partition key (default: the last complete one).", valueName: "key"))
+        var to: String?
+
+        @Flag(name: .long, help: "Reload partitions already loaded from unchanged sources.")
+        var force = false
+
+        @Option(name: .long, help: "Worker threads (default: defaults.concurrency).")
+        var concurrency: Int?
+
+        @Flag(name: .long, help: "Stop taking new partitions after the first failure.")
+        var failFast = false
+
+        @Flag(name: .long, help: "Print the plan: every partition and what would happen to it. Writes nothing.")
+        var dryRun = false
+
+        func validate() throws {
+            if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        }
+
+        func run() throws {
+            do {
+                let config = try LoadKitConfig.load(path: global.config)
+                let tableConfig = try config.requireTable(table)
+                guard let scheme = tableConfig.scheme else {
+                    throw ValidationErrorText("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")
+                }
+                let partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: Date())
+                let pipeline = try Pipeline(config: config)
+                let plan = try RunPlanning.plan(pipeline, tables: [table], partitions: partitions)
+                if dryRun {
+                    try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json)
+                    return
+                }
+                if partitions.isEmpty {
+                    if global.json { print("{\"status\":\"success\",\"items\":[]}") }
+                    else { print("backfill \(table): nothing to do; no partition from \(from) is complete yet") }
+                    return
+                }
+                let runner = try pipeline.runner(concurrency: concurrency, force: force, failFast: failFast)
+                if !global.quiet { runner.observer = ProgressLine(label: "backfill \(table)") }
+                SignalHandling.install(cancelling: runner)
+                let summary = try runner.run(plan, command: "backfill", arguments: Array(CommandLine.arguments.dropFirst()))
+                try RunOutput.finish(summary, title: "backfill \(table) \(partitions.first!.key)..\(partitions.last!.key)",
+                                     config: config, json: global.json)
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                throw ExitStatus.report(error)
+            }
+        }
+    }
+}
+
+/// Plans shared by backfill, run and rerun.
+enum RunPlanning {
+    /// `tables` and their upstream tasks for `partitions`; upstream tasks must be unpartitioned or
+    /// partitioned the same way.
+    static func plan(_ pipeline: Pipeline, tables: [String], partitions: [Partition]) throws -> RunPlan {
+        let graph = pipeline.graph
+        for task in graph.closure(of: Set(tables)) where task.partitioned {
+            let scheme = try pipeline.scheme(of: task.name)
+            if let first = partitions.first, scheme?.granularity != first.granularity
+                || (try? scheme?.partition(forKey: first.key)) != first {
+                throw ValidationErrorText("table '\(task.name)' is partitioned differently from '\(tables[0])' "
+                    + "(\(scheme?.granularity.rawValue ?? "none") in \(scheme?.timeZone.identifier ?? "-")); "
+                    + "a run covers tables with the same partitions")
+            }
+        }
+        return RunPlan(graph: graph, tasks: Set(tables), partitions: partitions)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import LoadKit
+
+/// Progress on stderr while a run works: a live line on a terminal, plain lines otherwise,
+/// nothing with `--quiet`.
+final class ProgressLine: RunObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastPrinted = -1.0
+    private let label: String
+
+    init(label: String) { self.label = label }
+
+    func runProgressed(_ p: RunProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let rate = p.elapsed > 0 ? Double(p.rows) / p.elapsed : 0
+        let eta = p.done > 0 && p.done < p.total ? p.elapsed / Double(p.done) * Double(p.total - p.done) : 0
+        let text = "\(label): \(p.done)/\(p.total) done, \(p.rows) rows (\(Int(rate)) rows/s)"
+            + (p.failed > 0 ? ", \(p.failed) failed" : "") + (eta > 0 ? String(format: ", ETA %.0fs", eta) : "")
+        if isTerminal {
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
+            if p.done == p.total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else if p.done == p.total || p.elapsed - lastPrinted >= 5 {
+            // Plain lines at most every 5 s, and the last one.
+            lastPrinted = p.elapsed
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
+        }
+    }
+}
+
+/// The end-of-run text and JSON.
+enum RunOutput {
+    /// `loaded 31, skipped 0, failed 1, upstream_failed 1 (27004 rows) in 2.1 s` and the first
+    /// error of each failed item.
+    static func text(_ summary: RunSummary, title: String) -> String {
+        var lines = ["\(title): " + [
+            "\(summary.count(.success)) loaded",
+            "\(summary.count(.skipped)) skipped",
+            "\(summary.count(.failed)) failed",
+        ].joined(separator: ", ")
+            + (summary.count(.upstreamFailed) > 0 ? ", \(summary.count(.upstreamFailed)) upstream failed" : "")
+            + (summary.notStarted > 0 ? ", \(summary.notStarted) not started (interrupted)" : "")
+            + " (\(summary.rows) rows) in " + String(format: "%.1f s", summary.seconds)]
+        for item in summary.items where item.status == .failed {
+            lines.append("  FAILED \(item.task)\(item.partitionKey.map { " \($0)" } ?? "")"
+                + " after \(item.attempts) attempt\(item.attempts == 1 ? "" : "s"): \(item.message ?? "")")
+        }
+        lines.append("run \(summary.runID): \(summary.status.rawValue)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Prints the summary, runs the notifier, and ends with the exit code: 0 success, 1 failed
+    /// or interrupted.
+    static func finish(_ summary: RunSummary, title: String, config: LoadKitConfig, json: Bool) throws {
+        var summary = summary
+        let notify = summary.status == .success ? config.notify.onSuccess : config.notify.onFailure
+        if let notify, let warning = Notifier.notify(notify, summary: summary,
+                                                      workingDirectory: URL(fileURLWithPath: config.file).deletingLastPathComponent().path) {
+            summary.warnings.append(warning)
+            FileHandle.standardError.write(Data("loadkit: warning: \(warning)\n".utf8))
+        }
+        if json {
+            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(RunSummaryJSON(summary)))
+            print()
+        } else {
+            print(text(summary, title: title))
+        }
+        if summary.status != .success { throw ExitCode(ExitStatus.failure) }
+    }
+}
+
+import ArgumentParser
+
+/// Stops a runner on SIGINT or SIGTERM: no new items start, running ones end, the run is
+/// recorded `interrupted`.
+enum SignalHandling {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install(cancelling runner: Runner) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nloadkit: stopping after the running loads finish…\n".utf8))
+                runner.cancel()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
