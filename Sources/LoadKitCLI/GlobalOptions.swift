@@ -1,3 +1,4 @@
+import LoadKit
 import ArgumentParser
 
 /// Options every subcommand takes (SPEC.md §3); accepted after the subcommand's name.
@@ -10,4 +11,14 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Print no progress lines on stderr.")
     var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp("Use this SQLite file instead of the config's warehouse.", valueName: "path"))
+    var warehouse: String?
+
+    /// The config file, with `--warehouse` applied.
+    func loadConfig() throws -> LoadKitConfig {
+        var config = try LoadKitConfig.load(path: config)
+        if let warehouse { config.warehouse = warehouse }
+        return config
+    }
 }

@@ -13,6 +13,6 @@ struct LoadKitCommand: ParsableCommand {
             Exit codes: 0 success, 1 a task failed or input was bad, 64 usage or config error.
             """,
         version: version,
-        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Fingerprint.self, GC.self, Check.self]
+        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Verify.self, Fingerprint.self, GC.self, Check.self]
     )
 }

@@ -34,6 +34,11 @@ enum RunOutput {
     /// `loaded 31, skipped 0, failed 1, upstream_failed 1 (27004 rows) in 2.1 s` and the first
     /// error of each failed item.
     static func text(_ summary: RunSummary, title: String) -> String {
+        let total = summary.items.count
+        if total > 0 && summary.count(.skipped) == total {
+            return "\(title): nothing to do: all \(total) tasks already loaded from unchanged sources; nothing changed\n"
+                + "run \(summary.runID): \(summary.status.rawValue)"
+        }
         var lines = ["\(title): " + [
             "\(summary.count(.success)) loaded",
             "\(summary.count(.skipped)) skipped",

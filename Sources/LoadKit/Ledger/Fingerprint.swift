@@ -64,6 +64,17 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         return result
     }
 
+    /// The fingerprint of this multiset without `part` (which must be contained in it): the
+    /// additive hash subtracts as it adds.
+    public func subtracting(_ part: Fingerprint) -> Fingerprint {
+        var result = self
+        let (low, borrow) = result.low.subtractingReportingOverflow(part.low)
+        result.low = low
+        result.high = result.high &- part.high &- (borrow ? 1 : 0)
+        result.rows -= part.rows
+        return result
+    }
+
     /// 32 lower-case hex digits.
     public var hex: String {
         func pad(_ v: UInt64) -> String {

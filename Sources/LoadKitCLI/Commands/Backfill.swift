@@ -58,7 +58,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
                 guard let scheme = tableConfig.scheme else {
                     throw ValidationErrorText("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")

@@ -69,7 +69,7 @@ extension LoadKitCommand {
         }
 
         private func check() throws -> Report {
-            let config = try LoadKitConfig.load(path: global.config)
+            let config = try global.loadConfig()
             let table = try config.requireTable(table)
             guard let source = table.source, let schema = table.schema else {
                 throw ValidationError("table '\(table.name)' is a SQL transform; it has no input files to check")

@@ -47,7 +47,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
                 var key: String?
                 if let partition {

@@ -37,7 +37,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 guard FileManager.default.fileExists(atPath: config.warehouse) else {
                     if global.json { try JSONOutput.print(Report(dryRun: dryRun, dropped: [], inUse: [], lockFiles: [])) }
                     else { print("no warehouse at \(config.warehouse) yet; nothing to collect") }

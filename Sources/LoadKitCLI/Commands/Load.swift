@@ -65,7 +65,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
                 let result = try Self.loadRecorded(config: config, table: tableConfig, partition: partition, input: input)
                 let report = Report(table: result.table, status: result.status.rawValue, loadID: result.loadID,

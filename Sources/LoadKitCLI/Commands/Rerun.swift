@@ -35,7 +35,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 let pipeline = try Pipeline(config: config)
                 guard FileManager.default.fileExists(atPath: config.warehouse) else {
                     print("no warehouse at \(config.warehouse) yet; nothing to re-run")

@@ -33,7 +33,7 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try LoadKitConfig.load(path: global.config)
+                let config = try global.loadConfig()
                 let pipeline = try Pipeline(config: config)
                 let schemes = Set(config.tables.compactMap(\.scheme))
                 guard schemes.count <= 1 else {

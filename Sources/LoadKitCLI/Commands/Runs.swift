@@ -75,7 +75,7 @@ extension LoadKitCommand {
         }
 
         static func openLog(_ global: GlobalOptions) throws -> SQLiteDestination? {
-            let config = try LoadKitConfig.load(path: global.config)
+            let config = try global.loadConfig()
             guard FileManager.default.fileExists(atPath: config.warehouse) else { return nil }
             return try SQLiteDestination(path: config.warehouse)
         }
