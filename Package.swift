@@ -50,6 +50,11 @@ let package = Package(
             path: "Examples/ReadFlights"
         ),
         .executableTarget(
+            name: "LibraryPipeline",
+            dependencies: ["LoadKit", "LoadKitSQLite"],
+            path: "Examples/LibraryPipeline"
+        ),
+        .executableTarget(
             name: "loadkit-bench",
             dependencies: ["LoadKit", "LoadKitSQLite"],
             path: "Benchmarks/LoadKitBench"

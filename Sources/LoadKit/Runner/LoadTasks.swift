@@ -23,7 +23,7 @@ public struct SourceTemplate: Sendable {
     }
 
     /// The input of one load: the template filled for `partition` (or as it is).
-    func input(for partition: Partition?) -> (path: String, input: LoadRequest.Input) {
+    public func input(for partition: Partition?) -> (path: String, input: LoadRequest.Input) {
         let path = partition.map { $0.fill(self.path) } ?? self.path
         let prefix = baseDirectory.isEmpty || baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
         let identity = !prefix.isEmpty && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path

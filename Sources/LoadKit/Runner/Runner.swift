@@ -118,10 +118,15 @@ public final class Runner: @unchecked Sendable {
         try runLog.startRun(RunRecord(runID: runID, parentRunID: parentRunID, command: command,
                                       arguments: arguments, startedAt: timestamp()))
         state.lock()
+        // A runner may run several plans, one after the other.
         startedAt = started
         ready = nodes.filter { $0.waitingOn == 0 }.sorted { $0.order < $1.order }
         remaining = nodes.count
-        progress.total = nodes.count
+        running = 0
+        results = []
+        pendingRecords = []
+        failure = nil
+        progress = RunProgress(done: 0, total: nodes.count, rows: 0, failed: 0, skipped: 0, elapsed: 0)
         state.unlock()
 
         let workers = min(options.concurrency, max(1, nodes.count))
