@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
         .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitTesting"]),
+        .testTarget(name: "LoadKitTestingTests", dependencies: ["LoadKitTesting", "LoadKitSQLite", "LoadKitCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

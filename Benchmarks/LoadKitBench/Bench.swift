@@ -128,9 +128,11 @@ final class Bench {
         let script = "\(work)/w2.sql"
         try referenceScript(files: days.map { ("\(work)/days/\($0)", String($0.dropFirst(8).prefix(10))) })
             .write(toFile: script, atomically: true, encoding: .utf8)
+        let backfill = [loadkit, "backfill", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights",
+                        "--from", "2013-01-01", "--to", "2013-12-31"]
         var checks = Set<String>()
         let result = try series { _ in
-            let m = try runMeasured([me, "child-w2", reset("warehouse.db"), work + "/days"])
+            let m = try runMeasured(backfill, reset: reset("warehouse.db"))
             checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
             return m
         } alternate: { _ in
@@ -139,9 +141,62 @@ final class Bench {
             return m
         }
         row("W2", result.0, result.1, rows: Bench.rows)
+        // The last loadkit warehouse is complete: a forced reload and a plain rerun of it.
+        let before = try tableFingerprint("\(work)/warehouse.db")
+        let forced = try (0..<runs).map { _ in try runMeasured(backfill + ["--force"]) }
+        let after = try tableFingerprint("\(work)/warehouse.db")
+        let rerun = try (0..<runs).map { _ in try runMeasured(backfill) }
+        row("W2force", forced, result.1, rows: Bench.rows)
+        row("W2rerun", rerun, result.1, rows: 0)
         notes.append("W2 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
-        notes.append("W2: loadkit side = 365 static partition replaces through the library in one process "
-            + "(until `loadkit backfill` exists); reference = 365 per-day transactions in one sqlite3 process")
+        notes.append("W2 --force keeps the fingerprint: \(before == after ? "yes" : "NO") (\(after)); "
+            + "W2rerun = every partition skipped (sources unchanged); both ratios against the same W2 reference")
+    }
+
+    /// W3: runner overhead, 365 partitions × a 3-task DAG of no-op closures, through the library.
+    func w3() throws {
+        let result = try (0...runs).map { _ in try runMeasured([me, "child-w3", reset("w3.db")]) }.dropFirst()
+        let perTask = result.map { Double($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan }
+        let sorted = perTask.sorted()
+        print(String(format: "W3        %9.1f µs/task (min %.1f, max %.1f) over 1095 tasks incl. run and attempt records; peak %.1f MiB",
+                     sorted[sorted.count / 2], sorted.first!, sorted.last!, Double(result.map(\.peakKiB).max()!) / 1024))
+    }
+
+    /// W4: W1 on the ten-times file: peak RSS against W1's.
+    func w4() throws {
+        let tenTimes = "\(work)/flights-x10.csv"
+        _ = try runMeasured([me, "child-make-x10", flights, tenTimes])
+        defer { unlink(tenTimes) }
+        let load = { (file: String) in [self.loadkit, "load", "--quiet", "--config", "\(self.work)/loadkit.yml",
+                                        "--table", "flights", "--input", file] }
+        var x1: [Measurement] = []
+        var x10: [Measurement] = []
+        for _ in 0..<max(1, runs / 2) {
+            x1.append(try runMeasured(load(flights), reset: reset("warehouse.db")))
+            x10.append(try runMeasured(load(tenTimes), reset: reset("warehouse.db")))
+        }
+        let rows = try check("\(work)/warehouse.db")
+        let p1 = Double(x1.map(\.peakKiB).max()!) / 1024
+        let p10 = Double(x10.map(\.peakKiB).max()!) / 1024
+        print(String(format: "W4        %14.3f  (x1 %.3f s)       peak %.1f MiB vs W1 %.1f MiB: ratio %.2f   %9.0f rows/s",
+                     median(x10.map(\.seconds)), median(x1.map(\.seconds)), p10, p1, p10 / p1,
+                     Double(Bench.rows * 10) / median(x10.map(\.seconds))))
+        notes.append("W4 check (rows, partitions, sum(distance)): \(rows)")
+    }
+
+    /// W5: `loadkit verify` of one day against one `loadkit load` of that day, on the full year.
+    func w5() throws {
+        _ = try runMeasured([loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights",
+                             "--input", flights], reset: reset("warehouse.db"))
+        let day = ["--config", "\(work)/loadkit.yml", "--table", "flights", "--partition", "2013-06-15"]
+        let result = try series { _ in try runMeasured([loadkit, "verify"] + day) }
+            alternate: { _ in try runMeasured([loadkit, "load", "--quiet"] + day) }
+        row("W5", result.0, result.1, rows: 0)
+        notes.append("W5: the reference column is one `loadkit load` of 2013-06-15 (target ≤ 4×)")
+    }
+
+    func tableFingerprint(_ warehouse: String) throws -> String {
+        try SQLiteDestination(readingOnly: warehouse).fingerprint(table: "flights", partitionColumn: "flight_date", partition: nil).hex
     }
 
     // MARK: - Measuring

@@ -69,22 +69,23 @@ func splitDays(from source: String, into directory: String) throws {
     }
 }
 
-/// W2 through the library until `loadkit backfill` exists: one static partition replace per
-/// day, oldest first, in one process. Prints the number of partitions loaded.
-func backfillChild(warehouse: String, days directory: String) throws {
+/// W3: 365 partitions × a 3-task DAG whose tasks do nothing, through the runner with its run
+/// and attempt records; prints microseconds per task.
+func runnerChild(warehouse: String) throws {
     let scheme = PartitionScheme(granularity: .day, timeZone: TimeZone(identifier: "America/New_York")!)
-    let table = try TargetTable(name: "flights", schema: flightsSchema,
-                                partitioning: .init(column: "flight_date", scheme: scheme, sourceColumn: "time_hour"))
-    let loader = Loader(destination: try SQLiteDestination(path: warehouse))
-    let options = SourceOptions(nullTokens: ["NA"], timeZone: scheme.timeZone)
-    var count = 0
-    for partition in scheme.partitions(from: try scheme.partition(forKey: "2013-01-01"),
-                                       through: try scheme.partition(forKey: "2013-12-31")) {
-        let name = "flights-\(partition.key).csv"
-        _ = try loader.load(LoadRequest(table: table, input: .file(path: "\(directory)/\(name)", format: .csv,
-                                                                   options: options, identity: name, displayName: name),
-                                        scope: .partition(partition)))
-        count += 1
-    }
-    print(count)
+    let noop: @Sendable (TaskContext) throws -> RunTask.Outcome = { _ in .done(rows: 0) }
+    let graph = try TaskGraph([
+        RunTask(name: "a", action: noop),
+        RunTask(name: "b", dependsOn: ["a"], action: noop),
+        RunTask(name: "c", dependsOn: ["a", "b"], action: noop),
+    ])
+    let partitions = try BackfillRange.partitions(scheme, from: "2013-01-01", to: "2013-12-31", now: Date())
+    let runner = Runner(graph: graph, destinations: { try SQLiteDestination(path: warehouse) },
+                        runLog: try SQLiteDestination(path: warehouse), options: .init(concurrency: 2))
+    let clock = ContinuousClock()
+    let start = clock.now
+    let summary = try runner.run(RunPlan(graph: graph, tasks: ["c"], partitions: partitions), command: "w3", arguments: [])
+    let elapsed = clock.now - start
+    guard summary.items.count == 1095, summary.status == .success else { throw BenchError("W3 run: \(summary.status)") }
+    print(elapsed.seconds * 1e6 / 1095)
 }

@@ -2,7 +2,7 @@
 // measured in the same run, alternating A B A B, median of N runs after a warm-up, min and max
 // shown, peak RSS from wait4(2). Big work happens in child processes so the driver stays small.
 //
-//   swift build -c release && .build/release/loadkit-bench [--runs 5] [--flights PATH] [parse] [w1] [w2]
+//   swift build -c release && .build/release/loadkit-bench [--runs 5] [--flights PATH] [parse] [w1] … [w5]
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -10,7 +10,7 @@ switch arguments.first {
 case "child-parse": try parseChild(arguments[1]); exit(0)
 case "child-make-x10": try writeTenTimes(from: arguments[1], to: arguments[2]); exit(0)
 case "child-split-days": try splitDays(from: arguments[1], into: arguments[2]); exit(0)
-case "child-w2": try backfillChild(warehouse: arguments[1], days: arguments[2]); exit(0)
+case "child-w3": try runnerChild(warehouse: arguments[1]); exit(0)
 default: break
 }
 
@@ -26,8 +26,9 @@ guard FileManager.default.fileExists(atPath: flights) else {
     print("flights.csv not found at \(flights); pass --flights PATH")
     exit(2)
 }
-let selected = Set(arguments.filter { ["parse", "w1", "w2"].contains($0) })
-let workloads = selected.isEmpty ? ["parse", "w1", "w2"] : ["parse", "w1", "w2"].filter(selected.contains)
+let all = ["parse", "w1", "w2", "w3", "w4", "w5"]
+let selected = Set(arguments.filter { all.contains($0) })
+let workloads = selected.isEmpty ? all : all.filter(selected.contains)
 
 let bench = try Bench(flights: flights, runs: runs)
 defer { bench.cleanUp() }
@@ -38,7 +39,10 @@ for workload in workloads {
     switch workload {
     case "parse": try bench.parse()
     case "w1": try bench.w1()
-    default: try bench.w2()
+    case "w2": try bench.w2()
+    case "w3": try bench.w3()
+    case "w4": try bench.w4()
+    default: try bench.w5()
     }
 }
 for note in bench.notes { print(note) }

@@ -12,7 +12,7 @@ enum ExitStatus {
     static func code(for error: any Error) -> Int32 {
         switch error {
         case is ConfigError, is ValidationError, is ValidationErrorText: return usage
-        case let error as LoadKitError where error.code == .schema || error.code == .partitionKey: return usage
+        case let error as LoadKitError where error.code == .schema || error.code == .partitionKey || error.code == .graph: return usage
         default: return failure
         }
     }

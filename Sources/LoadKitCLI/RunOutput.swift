@@ -55,6 +55,14 @@ enum RunOutput {
         return lines.joined(separator: "\n")
     }
 
+    /// The `--json` document when a command had nothing to run: the run summary's shape with
+    /// no run (`runId` null) and no items.
+    static func printNothingToDo() throws {
+        let empty = RunSummary(runID: "", status: .success, items: [], notStarted: 0, seconds: 0)
+        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(RunSummaryJSON(empty)))
+        print()
+    }
+
     /// Prints the summary, runs the notifier, and ends with the exit code: 0 success, 1 failed
     /// or interrupted.
     static func finish(_ summary: RunSummary, title: String, config: LoadKitConfig, json: Bool) throws {

@@ -49,3 +49,26 @@ struct EventsFixture {
         return n
     }
 }
+
+extension EventsFixture {
+    /// `count` rows over the New York day `2024-01-DD` (EST, so `[DD 05:00Z, DD+1 05:00Z)`),
+    /// its first and last second included.
+    static func day(_ day: Int, count: Int, firstID: Int, offset: Double = 0) -> [EventRow] {
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let start = UTCText.seconds("2024-01-\(two(day))T05:00:00Z")
+        return eventRows(from: start, to: start + 86_400, count: count, firstID: firstID, offset: offset)
+    }
+
+    /// The stored rows of a replace table for rows of one partition.
+    static func stored(_ rows: [EventRow], key: String) -> [[Value]] {
+        rows.map { storedEvent($0, key: key) }
+    }
+
+    /// The whole `_loadkit_ledger` of `events` as stored, run ids and times included.
+    func rawLedger() throws -> [[Value]] { try LoadKitSQLiteTests.rawLedger(warehouse, table: "events") }
+
+    /// The fingerprint of every stored row, computed from the rows read back.
+    func tableFingerprint(_ table: TargetTable) throws -> Fingerprint {
+        try LoadKitSQLiteTests.tableFingerprint(warehouse, table)
+    }
+}

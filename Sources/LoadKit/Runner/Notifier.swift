@@ -26,6 +26,8 @@ public enum Notifier {
         ]) { $1 }
         let input = Pipe()
         process.standardInput = input
+        // The command's output goes to stderr: stdout belongs to loadkit (one JSON document with --json).
+        process.standardOutput = FileHandle.standardError
         do {
             try process.run()
         } catch {
@@ -68,7 +70,7 @@ public struct RunSummaryJSON: Encodable {
         enum CodingKeys: String, CodingKey { case table, partition, status, attempts, rows, message }
     }
 
-    var runId: String
+    var runId: String?
     var status: String
     var seconds: Double
     var rows: Int
@@ -77,9 +79,19 @@ public struct RunSummaryJSON: Encodable {
     var items: [Item]
     var warnings: [String]
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(runId, forKey: .runId)  // null, not absent, when there was no run
+        try c.encode(status, forKey: .status); try c.encode(seconds, forKey: .seconds)
+        try c.encode(rows, forKey: .rows); try c.encode(counts, forKey: .counts)
+        try c.encode(notStarted, forKey: .notStarted); try c.encode(items, forKey: .items)
+        try c.encode(warnings, forKey: .warnings)
+    }
+    enum CodingKeys: String, CodingKey { case runId, status, seconds, rows, counts, notStarted, items, warnings }
+
     /// The JSON form of `summary`.
     public init(_ summary: RunSummary) {
-        runId = summary.runID
+        runId = summary.runID.isEmpty ? nil : summary.runID
         status = summary.status.rawValue
         seconds = (summary.seconds * 1000).rounded() / 1000
         rows = summary.rows

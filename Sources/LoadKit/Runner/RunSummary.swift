@@ -29,6 +29,15 @@ public struct RunSummary: Sendable {
     /// Messages about the run itself (a failing notifier, for example).
     public var warnings: [String] = []
 
+    /// Creates a summary.
+    public init(runID: String, status: RunStatus, items: [ItemResult], notStarted: Int, seconds: Double) {
+        self.runID = runID
+        self.status = status
+        self.items = items
+        self.notStarted = notStarted
+        self.seconds = seconds
+    }
+
     /// How many items ended with `status`.
     public func count(_ status: AttemptStatus) -> Int { items.filter { $0.status == status }.count }
 

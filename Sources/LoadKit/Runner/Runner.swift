@@ -123,6 +123,7 @@ public final class Runner: @unchecked Sendable {
         ready = nodes.filter { $0.waitingOn == 0 }.sorted { $0.order < $1.order }
         remaining = nodes.count
         running = 0
+        cancelled = false
         results = []
         pendingRecords = []
         failure = nil

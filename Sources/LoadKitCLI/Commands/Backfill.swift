@@ -71,7 +71,7 @@ extension LoadKitCommand {
                     return
                 }
                 if partitions.isEmpty {
-                    if global.json { print("{\"status\":\"success\",\"items\":[]}") }
+                    if global.json { try RunOutput.printNothingToDo() }
                     else { print("backfill \(table): nothing to do; no partition from \(from) is complete yet") }
                     return
                 }

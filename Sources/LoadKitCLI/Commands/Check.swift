@@ -13,7 +13,7 @@ extension LoadKitCommand {
                 exactly as a load would; the first bad value stops the file with its line and
                 column. Nothing is written to the warehouse.
 
-                Example:
+                Examples:
                   loadkit check --config Examples/flights/loadkit.yml --table flights \\
                       Examples/flights/data/flights-2013-01-*.csv
 

@@ -11,7 +11,8 @@ extension LoadKitCommand {
             discussion: """
                 With RUN_ID: the failed and upstream_failed tasks of that run. With --failed: every
                 table and partition whose most recent attempt failed, whatever run it was in.
-                The new run is recorded with the old run as its parent.
+                The new run is recorded with the old run as its parent (with --failed, when every
+                failure came from one run).
 
                 Examples:
                   loadkit rerun 20261129T174833Z-39f07352
@@ -38,7 +39,7 @@ extension LoadKitCommand {
                 let config = try global.loadConfig()
                 let pipeline = try Pipeline(config: config)
                 guard FileManager.default.fileExists(atPath: config.warehouse) else {
-                    print("no warehouse at \(config.warehouse) yet; nothing to re-run")
+                    if global.json { try RunOutput.printNothingToDo() } else { print("no warehouse at \(config.warehouse) yet; nothing to re-run") }
                     return
                 }
                 let log = try SQLiteDestination(path: config.warehouse)
@@ -67,13 +68,16 @@ extension LoadKitCommand {
                     items.append(RunPlan.Item(task: attempt.table, partition: partition))
                 }
                 if items.isEmpty {
-                    if global.json { print("{\"status\":\"success\",\"items\":[]}") } else { print("nothing failed; nothing to re-run") }
+                    if global.json { try RunOutput.printNothingToDo() } else { print("nothing failed; nothing to re-run") }
                     return
                 }
                 let runner = try pipeline.runner()
                 if !global.quiet { runner.observer = ProgressLine(label: "rerun") }
                 SignalHandling.install(cancelling: runner)
-                let summary = try runner.run(RunPlan(items: items), parentRunID: runID, command: "rerun",
+                // --failed links to the earlier run when every failure came from one run.
+                let parents = Set(failedItems.map(\.runID))
+                let parent = runID ?? (parents.count == 1 ? parents.first : nil)
+                let summary = try runner.run(RunPlan(items: items), parentRunID: parent, command: "rerun",
                                              arguments: Array(CommandLine.arguments.dropFirst()))
                 try RunOutput.finish(summary, title: "rerun of \(items.count) failed task\(items.count == 1 ? "" : "s")",
                                      config: config, json: global.json)

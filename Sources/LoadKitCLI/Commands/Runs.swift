@@ -93,7 +93,14 @@ extension LoadKitCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "List runs, newest first.",
+                discussion: """
+                    Examples:
+                      loadkit runs
+                      loadkit runs --failed --limit 5
+                      loadkit runs list --json
+                    """)
 
             @OptionGroup var global: GlobalOptions
 
@@ -132,7 +139,13 @@ extension LoadKitCommand {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show one run with every attempt.")
+            static let configuration = CommandConfiguration(
+                abstract: "Show one run with every attempt.",
+                discussion: """
+                    Examples:
+                      loadkit runs show 20261129T174833Z-39f07352
+                      loadkit runs show 20261129T174833Z-39f07352 --json
+                    """)
 
             @OptionGroup var global: GlobalOptions
 

@@ -83,6 +83,8 @@ extension LoadKitConfig {
             }
         }
 
+        try checkCycles(tables, nodes: try tablesNode.mapping(allowed: nil).map(\.value))
+
         var notify = Notify()
         if let node = entries["notify"] {
             for (key, value) in try node.mapping(allowed: ["on_failure", "on_success"]) {
@@ -92,6 +94,27 @@ extension LoadKitConfig {
         }
         return LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
                              tables: tables, notify: notify)
+    }
+
+    /// `depends_on` must not loop back: the first cycle found is named, at the `depends_on`
+    /// of the table where it closes.
+    private static func checkCycles(_ tables: [TableConfig], nodes: [YAMLNode]) throws {
+        let byName = Dictionary(uniqueKeysWithValues: zip(tables.map(\.name), zip(tables, nodes)))
+        var done = Set<String>()
+        var path: [String] = []
+        func visit(_ name: String) throws {
+            if done.contains(name) { return }
+            if let start = path.firstIndex(of: name) {
+                let cycle = path[start...] + [name]
+                let (_, node) = byName[path.last!]!
+                throw node.child("depends_on", node.node).error("dependency cycle: " + cycle.joined(separator: " → "))
+            }
+            path.append(name)
+            for dependency in byName[name]!.0.dependsOn { try visit(dependency) }
+            path.removeLast()
+            done.insert(name)
+        }
+        for table in tables { try visit(table.name) }
     }
 
     private static func table(_ name: String, _ node: YAMLNode, defaults: Defaults, timeZone: TimeZone,

@@ -1,0 +1,132 @@
+import Foundation
+import LoadKit
+import LoadKitSQLite
+import Testing
+
+/// Expects that running `load` twice leaves `table` as running it once: the same rows, the same
+/// fingerprints, the same ledger. On a difference it records an issue that lists the rows that
+/// differ (up to five of each kind).
+///
+/// ```swift
+/// try expectIdempotent(flights, in: warehouse) {
+///     _ = try warehouse.loader().load(request)
+/// }
+/// ```
+/// - Parameters:
+///   - table: the table the load writes.
+///   - warehouse: where it writes.
+///   - load: one load (or any action meant to be idempotent).
+/// - Throws: what `load` throws, or a snapshot's ``SQLiteError``.
+public func expectIdempotent(_ table: TargetTable, in warehouse: TemporaryWarehouse,
+                             sourceLocation: SourceLocation = #_sourceLocation,
+                             _ load: () throws -> Void) throws {
+    try load()
+    let once = try TableSnapshot.take(table, from: warehouse.destination())
+    try load()
+    let twice = try TableSnapshot.take(table, from: warehouse.destination())
+    if once != twice {
+        report("not idempotent: running the load again changed table '\(table.name)'\n"
+            + once.differences(to: twice), sourceLocation: sourceLocation)
+    }
+    checkLedger(once, table: table, sourceLocation: sourceLocation)
+}
+
+/// Expects that `action` changes no partition of `table` outside `partitions`: every other
+/// partition keeps its fingerprint. On a difference it records an issue naming the partitions
+/// and rows that changed.
+/// - Parameters:
+///   - partitions: the keys the action may change (`nil` in the set allows the unpartitioned rows).
+/// - Throws: what `action` throws, or a snapshot's ``SQLiteError``.
+public func expectScoped(_ table: TargetTable, in warehouse: TemporaryWarehouse, to partitions: Set<String?>,
+                         sourceLocation: SourceLocation = #_sourceLocation, _ action: () throws -> Void) throws {
+    let before = try TableSnapshot.take(table, from: warehouse.destination())
+    try action()
+    let after = try TableSnapshot.take(table, from: warehouse.destination())
+    let keys = Set(before.partitions.keys).union(after.partitions.keys).subtracting(partitions)
+    let changed = keys.filter { before.partitions[$0] != after.partitions[$0] }.sorted { ($0 ?? "") < ($1 ?? "") }
+    if !changed.isEmpty {
+        func restricted(_ s: TableSnapshot) -> TableSnapshot {
+            var s = s
+            let index = table.partitioning.flatMap { p in table.storedColumns.firstIndex { $0.name == p.column } }
+            s.rows = s.rows.filter { row in changed.contains(index.flatMap { row[$0].textValue }) }
+            s.partitions = s.partitions.filter { changed.contains($0.key) }
+            s.ledger = []
+            return s
+        }
+        let allowed: [String] = partitions.map { $0 ?? "-" }.sorted()
+        let names: [String] = changed.map { $0 ?? "(unpartitioned)" }
+        let diff = restricted(before).differences(to: restricted(after))
+        report("not scoped: partitions outside \(allowed) changed: \(names.joined(separator: ", "))\n\(diff)",
+               sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects a load to recover from a crash at every failpoint: for each of `after_staging`,
+/// `before_commit` and `after_commit`, runs `loadkit` in a child process with
+/// `LOADKIT_FAILPOINT` set (it dies there with status 137, like `kill -9`), then runs it again
+/// normally, and compares the table with a clean load's.
+///
+/// - Parameters:
+///   - loadkit: the path of the `loadkit` binary.
+///   - arguments: the load's arguments, for example `["load", "--config", path, "--table", "t",
+///     "--partition", "2024-01-05"]`.
+///   - table: the table to compare.
+///   - warehouse: the warehouse the config writes to.
+/// - Throws: when the binary cannot be started, or a snapshot's ``SQLiteError``.
+public func expectRecoversAfterCrash(loadkit: String, arguments: [String], table: TargetTable,
+                                     in warehouse: TemporaryWarehouse,
+                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let clean = try ChildProcess.run(loadkit, arguments)
+    guard clean.status == 0 else {
+        report("the load itself failed (exit \(clean.status)): \(clean.stderr)", sourceLocation: sourceLocation)
+        return
+    }
+    let reference = try TableSnapshot.take(table, from: warehouse.destination())
+    for point in FailPoint.allCases {
+        let crashed = try ChildProcess.run(loadkit, arguments, environment: ["LOADKIT_FAILPOINT": point.rawValue])
+        let afterCrash = try TableSnapshot.take(table, from: warehouse.destination())
+        if afterCrash.fingerprint != reference.fingerprint || afterCrash.ledger.count != reference.ledger.count {
+            report("a crash at \(point.rawValue) (exit \(crashed.status)) left table '\(table.name)' neither as "
+                + "before nor as after the load\n" + reference.differences(to: afterCrash), sourceLocation: sourceLocation)
+        }
+        let rerun = try ChildProcess.run(loadkit, arguments)
+        let recovered = try TableSnapshot.take(table, from: warehouse.destination())
+        if rerun.status != 0 {
+            report("the load after a crash at \(point.rawValue) failed (exit \(rerun.status)): \(rerun.stderr)",
+                         sourceLocation: sourceLocation)
+        } else if recovered != reference {
+            report("after a crash at \(point.rawValue) and a rerun, table '\(table.name)' differs from a clean load\n"
+                + reference.differences(to: recovered), sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// Records an issue when a snapshot's ledger disagrees with its data, partition by partition.
+private func checkLedger(_ snapshot: TableSnapshot, table: TargetTable, sourceLocation: SourceLocation) {
+    var ledger: [String?: Fingerprint] = [:]
+    for line in snapshot.ledger {
+        let parts = line.split(separator: " ")
+        guard parts.count == 4, let rows = Int(parts[2]), let fingerprint = Fingerprint(hex: String(parts[3]), rows: rows) else { continue }
+        let key: String? = parts[0] == "-" ? nil : String(parts[0])
+        ledger[key, default: Fingerprint()] = ledger[key, default: Fingerprint()].combined(with: fingerprint)
+    }
+    // An append of a whole input has one ledger entry (no partition) for rows of many partitions:
+    // then only the totals can be compared.
+    if ledger.keys.contains(where: { $0 == nil }) {
+        let total = ledger.values.reduce(Fingerprint()) { $0.combined(with: $1) }
+        if total != snapshot.fingerprint {
+            report("the ledger of '\(table.name)' says \(total) in all but the data is \(snapshot.fingerprint)",
+                   sourceLocation: sourceLocation)
+        }
+        return
+    }
+    for (key, fingerprint) in snapshot.partitions where ledger[key] != fingerprint {
+        report("the ledger of '\(table.name)' says \(ledger[key]?.description ?? "nothing") for partition "
+            + "\(key ?? "(whole table)") but the data is \(fingerprint)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Records a test issue with a message built at run time.
+private func report(_ message: String, sourceLocation: SourceLocation) {
+    Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+}

@@ -1,0 +1,75 @@
+import LoadKit
+import LoadKitSQLite
+
+/// A table's contents at one moment: every row (as stored, all columns), its fingerprint per
+/// partition, and its ledger entries without the run-specific fields.
+public struct TableSnapshot: Sendable, Equatable {
+    /// The table's name.
+    public var table: String
+    /// Fingerprint per partition key (`nil` for an unpartitioned table's rows).
+    public var partitions: [String?: Fingerprint]
+    /// Every stored row, sorted by their text form (for diffs).
+    public var rows: [[Value]]
+    /// Ledger entries as `(partition, load id, rows, fingerprint)`, sorted.
+    public var ledger: [String]
+
+    /// The fingerprint of the whole table.
+    public var fingerprint: Fingerprint {
+        partitions.values.reduce(Fingerprint()) { $0.combined(with: $1) }
+    }
+
+    /// Reads a snapshot of `table`.
+    /// - Parameters:
+    ///   - table: the target table (its partition column groups the fingerprints).
+    ///   - destination: the warehouse.
+    /// - Throws: ``SQLiteError``; a missing table gives an empty snapshot.
+    public static func take(_ table: TargetTable, from destination: SQLiteDestination) throws -> TableSnapshot {
+        var snapshot = TableSnapshot(table: table.name, partitions: [:], rows: [], ledger: [])
+        let columns = try destination.existingColumns(of: table.name)
+        guard !columns.isEmpty else { return snapshot }
+        let keyIndex = table.partitioning.flatMap { p in columns.firstIndex { $0.name == p.column } }
+        for row in try destination.connection.query("SELECT * FROM \(Identifier.quoted(table.name))") {
+            var key: String?
+            if let keyIndex { key = row[keyIndex].textValue }
+            snapshot.partitions[key, default: Fingerprint()].add(row)
+            snapshot.rows.append(row)
+        }
+        snapshot.rows.sort { $0.description < $1.description }
+        snapshot.ledger = try destination.ledger(table: table.name).map {
+            "\($0.partitionKey ?? "-") \($0.loadID) \($0.fingerprint.rows) \($0.fingerprint.hex)"
+        }.sorted()
+        return snapshot
+    }
+
+    /// A readable account of how `other` differs from this snapshot: rows only in one of them
+    /// (at most `limit` of each, as multisets, so a duplicated row shows), partitions whose
+    /// fingerprints differ, ledger entries that differ. Empty when equal.
+    public func differences(to other: TableSnapshot, limit: Int = 5) -> String {
+        var lines: [String] = []
+        var counts: [[Value]: Int] = [:]
+        for row in rows { counts[row, default: 0] += 1 }
+        var onlyAfter: [[Value]] = []
+        for row in other.rows {
+            if let n = counts[row], n > 0 { counts[row] = n - 1 } else { onlyAfter.append(row) }
+        }
+        let onlyBefore = counts.flatMap { row, n in Array(repeating: row, count: n) }.sorted { $0.description < $1.description }
+        func show(_ rows: [[Value]], _ title: String) {
+            guard !rows.isEmpty else { return }
+            lines.append("\(rows.count) row\(rows.count == 1 ? "" : "s") \(title):")
+            for row in rows.prefix(limit) { lines.append("  (" + row.map(\.description).joined(separator: ", ") + ")") }
+            if rows.count > limit { lines.append("  … and \(rows.count - limit) more") }
+        }
+        show(onlyBefore, "only before")
+        show(onlyAfter, "only after")
+        let keys = Set(partitions.keys).union(other.partitions.keys).sorted { ($0 ?? "") < ($1 ?? "") }
+        for key in keys where partitions[key] != other.partitions[key] {
+            lines.append("partition \(key ?? "(whole table)"): \(partitions[key]?.description ?? "absent") → "
+                + (other.partitions[key]?.description ?? "absent"))
+        }
+        if ledger != other.ledger {
+            lines.append("ledger before: " + ledger.joined(separator: "; "))
+            lines.append("ledger after:  " + other.ledger.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
