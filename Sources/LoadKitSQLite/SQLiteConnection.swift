@@ -63,13 +63,32 @@ public final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
         setBusyTimeout(busyTimeout)
         if walJournal && mode != .readOnly && path != ":memory:" && !path.isEmpty {
-            try execute("PRAGMA journal_mode=WAL")
+            try enableWAL(busyTimeout: busyTimeout)
             try execute("PRAGMA synchronous=FULL")
         }
     }
 
     deinit {
         sqlite3_close_v2(handle)
+    }
+
+    /// Switches a rollback-journal database to WAL. The switch needs an exclusive lock, and
+    /// SQLite does not call the busy handler for it, so while another connection writes (for
+    /// example another process creating the same warehouse) it is retried here until
+    /// `busyTimeout`. A database already in WAL mode needs no lock and no retry.
+    /// https://www.sqlite.org/pragma.html#pragma_journal_mode
+    private func enableWAL(busyTimeout: Duration) throws {
+        if try scalar("PRAGMA journal_mode") == .text("wal") { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now + busyTimeout
+        while true {
+            do {
+                try execute("PRAGMA journal_mode=WAL")
+                return
+            } catch let error as SQLiteError where error.isTransient && clock.now < deadline {
+                sqlite3_sleep(10)
+            }
+        }
     }
 
     /// Sets how long statements wait for other connections' locks.

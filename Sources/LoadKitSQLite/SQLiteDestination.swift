@@ -252,7 +252,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             bindings = [.text(partition)]
         }
         var fingerprint = Fingerprint()
-        try Self.scan(connection, sql, bindings) { fingerprint.add($0) }
+        let statement = try connection.prepare(sql)
+        try statement.bind(bindings)
+        var encoder = RowEncoder()
+        while try statement.step() {
+            encoder.reset()
+            statement.encodeRow(into: &encoder)
+            fingerprint.add(digestOf: encoder.bytes)
+        }
         return fingerprint
     }
 

@@ -126,6 +126,22 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Appends every column of the current row to `encoder`, straight from SQLite's buffers
+    /// (no ``Value`` or `String` per column): the fingerprint scan's hot path.
+    public func encodeRow(into encoder: inout RowEncoder) {
+        for index in 0..<columnCount {
+            switch sqlite3_column_type(handle, index) {
+            case SQLITE_NULL: encoder.appendNull()
+            case SQLITE_INTEGER: encoder.appendInteger(sqlite3_column_int64(handle, index))
+            case SQLITE_FLOAT: encoder.appendReal(sqlite3_column_double(handle, index))
+            default:
+                let text = sqlite3_column_text(handle, index)
+                let count = Int(sqlite3_column_bytes(handle, index))
+                encoder.appendText(UnsafeRawBufferPointer(start: text, count: text == nil ? 0 : count))
+            }
+        }
+    }
+
     /// Every column of the current row, in order.
     public func row() -> [Value] {
         (0..<columnCount).map { column($0) }

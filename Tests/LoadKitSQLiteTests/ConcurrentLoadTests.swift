@@ -43,7 +43,6 @@ import Testing
                 write: \(kind.mode.rawValue)
 
             """)
-        let rows = Self.rows
         try project.write("data/events-2024-01-05.csv", Self.csv)
         let otherRows = EventsFixture.day(6, count: 3, firstID: 100_000)
         var expectedLedger: Set<LedgerRow> = []

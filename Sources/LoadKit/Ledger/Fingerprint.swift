@@ -110,21 +110,37 @@ public struct RowEncoder {
     /// Appends one value.
     public mutating func append(_ value: Value) {
         switch value {
-        case .null:
-            bytes.append(0)
-        case .integer(let v):
-            bytes.append(1)
-            appendBigEndian(UInt64(bitPattern: v))
-        case .real(let v):
-            bytes.append(2)
-            appendBigEndian((v == 0 ? 0.0 : v).bitPattern)
-        case .text(var s):
-            bytes.append(3)
-            s.withUTF8 { utf8 in
-                appendBigEndian32(UInt32(truncatingIfNeeded: utf8.count))
-                bytes.append(contentsOf: utf8)
-            }
+        case .null: appendNull()
+        case .integer(let v): appendInteger(v)
+        case .real(let v): appendReal(v)
+        case .text(var s): s.withUTF8 { appendText(UnsafeRawBufferPointer($0)) }
         }
+    }
+
+    /// Appends a NULL (for readers that decode no ``Value``, such as a database scan).
+    @inline(__always)
+    public mutating func appendNull() { bytes.append(0) }
+
+    /// Appends an integer.
+    @inline(__always)
+    public mutating func appendInteger(_ v: Int64) {
+        bytes.append(1)
+        appendBigEndian(UInt64(bitPattern: v))
+    }
+
+    /// Appends a real; `-0.0` as `0.0`.
+    @inline(__always)
+    public mutating func appendReal(_ v: Double) {
+        bytes.append(2)
+        appendBigEndian((v == 0 ? 0.0 : v).bitPattern)
+    }
+
+    /// Appends text given as UTF-8 bytes.
+    @inline(__always)
+    public mutating func appendText(_ utf8: UnsafeRawBufferPointer) {
+        bytes.append(3)
+        appendBigEndian32(UInt32(truncatingIfNeeded: utf8.count))
+        bytes.append(contentsOf: utf8)
     }
 
     @inline(__always)
