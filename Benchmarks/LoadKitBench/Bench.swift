@@ -82,6 +82,12 @@ final class Bench {
         return row.map(\.description).joined(separator: " ")
     }
 
+    /// Deletes the warehouse `name` (and its journal and lock files), then returns `argv`.
+    func fresh(_ name: String, _ argv: [String]) -> [String] {
+        _ = reset(name)
+        return argv
+    }
+
     func reset(_ name: String) -> String {
         let path = "\(work)/\(name)"
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
@@ -110,8 +116,8 @@ final class Bench {
         try referenceScript(files: [(flights, nil)]).write(toFile: script, atomically: true, encoding: .utf8)
         var checks = Set<String>()
         let result = try series { _ in
-            let m = try runMeasured([loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights",
-                                     "--input", flights], reset: reset("warehouse.db"))
+            let m = try runMeasured(fresh("warehouse.db", [loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml",
+                                                           "--table", "flights", "--input", flights]))
             checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
             return m
         } alternate: { _ in
@@ -132,7 +138,7 @@ final class Bench {
                         "--from", "2013-01-01", "--to", "2013-12-31"]
         var checks = Set<String>()
         let result = try series { _ in
-            let m = try runMeasured(backfill, reset: reset("warehouse.db"))
+            let m = try runMeasured(fresh("warehouse.db", backfill))
             checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
             return m
         } alternate: { _ in
@@ -172,8 +178,8 @@ final class Bench {
         var x1: [Measurement] = []
         var x10: [Measurement] = []
         for _ in 0..<max(1, runs / 2) {
-            x1.append(try runMeasured(load(flights), reset: reset("warehouse.db")))
-            x10.append(try runMeasured(load(tenTimes), reset: reset("warehouse.db")))
+            x1.append(try runMeasured(fresh("warehouse.db", load(flights))))
+            x10.append(try runMeasured(fresh("warehouse.db", load(tenTimes))))
         }
         let rows = try check("\(work)/warehouse.db")
         let p1 = Double(x1.map(\.peakKiB).max()!) / 1024
@@ -186,8 +192,8 @@ final class Bench {
 
     /// W5: `loadkit verify` of one day against one `loadkit load` of that day, on the full year.
     func w5() throws {
-        _ = try runMeasured([loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights",
-                             "--input", flights], reset: reset("warehouse.db"))
+        _ = try runMeasured(fresh("warehouse.db", [loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml",
+                                                   "--table", "flights", "--input", flights]))
         let day = ["--config", "\(work)/loadkit.yml", "--table", "flights", "--partition", "2013-06-15"]
         let result = try series { _ in try runMeasured([loadkit, "verify"] + day) }
             alternate: { _ in try runMeasured([loadkit, "load", "--quiet"] + day) }

@@ -12,7 +12,7 @@ struct Measurement {
 
 /// Runs `argv` as a child with posix_spawn, waits with wait4(2) and reads its rusage, so the
 /// child's own peak RSS ("Maximum resident set size") is measured without /usr/bin/time.
-func runMeasured(_ argv: [String], reset: String? = nil) throws -> Measurement {
+func runMeasured(_ argv: [String]) throws -> Measurement {
     let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
     defer { unlink(outPath) }
     var actions = posix_spawn_file_actions_t()
