@@ -49,13 +49,7 @@ extension LoadKitCommand {
             do {
                 let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
-                var key: String?
-                if let partition {
-                    guard let scheme = tableConfig.scheme else {
-                        throw ValidationErrorText("table '\(table)' is not partitioned; run without --partition")
-                    }
-                    key = try scheme.partition(forKey: partition).key
-                }
+                let key = try tableConfig.partitionKey(partition)
                 let destination = try LoadKitSQLiteDestinationFactory.open(config)
                 let fingerprint = try destination.fingerprint(table: table, partitionColumn: tableConfig.partition?.column,
                                                               partition: key)

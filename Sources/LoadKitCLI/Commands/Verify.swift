@@ -67,15 +67,7 @@ extension LoadKitCommand {
             do {
                 var config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
-                var key: String?
-                if let partition {
-                    guard let scheme = tableConfig.scheme else {
-                        throw ValidationErrorText("table '\(table)' is not partitioned; run without --partition")
-                    }
-                    key = try scheme.partition(forKey: partition).key
-                } else if tableConfig.partition != nil {
-                    throw ValidationErrorText("table '\(table)' is partitioned: give --partition KEY")
-                }
+                let key = try tableConfig.partitionKey(partition, required: true)
                 var scratch: TemporaryFolder?
                 if !inPlace {
                     let folder = try TemporaryFolder()

@@ -21,6 +21,25 @@ extension LoadKitConfig.TableConfig {
             allowEmpty: allowEmpty)
     }
 
+    /// The canonical partition key named by a `--partition` flag.
+    /// - Parameters:
+    ///   - key: the flag's value, `nil` when absent.
+    ///   - required: whether a partitioned table needs the flag.
+    /// - Throws: a usage error when the flag does not fit the table, ``LoadKitError``
+    ///   `.partitionKey` for a malformed key.
+    func partitionKey(_ key: String?, required: Bool = false) throws -> String? {
+        guard let key else {
+            if required && partition != nil {
+                throw ValidationErrorText("table '\(name)' is partitioned: give --partition KEY")
+            }
+            return nil
+        }
+        guard let scheme else {
+            throw ValidationErrorText("table '\(name)' is not partitioned; run without --partition")
+        }
+        return try scheme.partition(forKey: key).key
+    }
+
     /// The partition scheme, for a partitioned table.
     var scheme: PartitionScheme? {
         partition.map { PartitionScheme(granularity: $0.granularity, timeZone: $0.timeZone) }
