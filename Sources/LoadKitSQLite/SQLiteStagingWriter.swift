@@ -40,9 +40,4 @@ final class SQLiteStagingWriter: StagingWriter {
     func finish() throws {
         try connection.execute("COMMIT")
     }
-
-    /// Ends the staging transaction after a failure, keeping the first error.
-    func abandon() {
-        if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
-    }
 }
