@@ -35,7 +35,7 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         self.readOnly = false
         self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         // Staging spills to a temporary file, not memory, so memory stays bounded.
-        try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-16384")
+        try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
     }
 
     /// Opens an existing warehouse for reading only, leaving the file system as it was (for
