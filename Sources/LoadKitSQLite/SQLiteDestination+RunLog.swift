@@ -101,11 +101,3 @@ extension SQLiteDestination: RunLog {
                              error: row[8].textValue)
     }
 }
-
-extension Value {
-    /// The text of a `.text` value; `nil` otherwise.
-    public var textValue: String? {
-        if case .text(let text) = self { return text }
-        return nil
-    }
-}

@@ -29,7 +29,7 @@ final class SQLiteStagingWriter: StagingWriter {
         self.columnCount = Int32(columns.count)
     }
 
-    func insert(_ row: [Value]) throws {
+    func insert(_ row: UnsafeBufferPointer<Value>) throws {
         insertStatement.reset()
         for i in 0..<columnCount {
             try insertStatement.bind(row[Int(i)], at: i + 1)

@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test("Opening a warehouse while another connection still writes it for the first time waits, never fails with BUSY")
-    func openWhileAnotherCreates() async throws {
+    func openWhileAnotherCreates() throws {
         let dir = try TemporaryDirectory()
         let path = dir.path("warehouse.db")
         // Another process creating the warehouse: a write transaction on the new file, not yet WAL.
@@ -94,17 +94,29 @@ import Testing
         try creator.execute("BEGIN IMMEDIATE; CREATE TABLE other(x)")
         let clock = ContinuousClock()
         let started = clock.now
-        let opening = Task.detached { () -> Result<Void, any Error> in
-            Result {
+        // A real thread, not a task: the open blocks, and blocking the shared task pool while
+        // other tests run could starve the commit below.
+        let outcome = OpenOutcome()
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            outcome.set(Result {
                 let destination = try SQLiteDestination(path: path, busyTimeout: .seconds(10))
                 try destination.prepareCatalog()
-            }
-        }
-        try await Task.sleep(for: .milliseconds(300))
+            })
+            finished.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.3)
         try creator.execute("COMMIT")
-        let result = await opening.value
-        #expect(throws: Never.self, "the open must wait for the lock (busy timeout 10 s)") { try result.get() }
+        finished.wait()
+        #expect(throws: Never.self, "the open must wait for the lock (busy timeout 10 s)") { try outcome.get() }
         #expect(clock.now - started >= .milliseconds(300))
         #expect(try SQLiteConnection(path: path).scalar("PRAGMA journal_mode") == .text("wal"))
     }
+}
+
+private final class OpenOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Void, any Error> = .success(())
+    func set(_ r: Result<Void, any Error>) { lock.withLock { result = r } }
+    func get() throws { try lock.withLock { result }.get() }
 }

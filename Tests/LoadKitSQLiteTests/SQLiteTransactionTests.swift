@@ -1,9 +1,19 @@
+import Foundation
 import LoadKit
 import LoadKitSQLite
 import LoadKitTesting
 import Testing
 
 private struct Injected: Error, Equatable { let tag: String }
+
+/// A value shared with a thread, behind a lock.
+private final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func set(_ newValue: T) { lock.withLock { value = newValue } }
+    func get() -> T { lock.withLock { value } }
+}
 
 @Suite struct SQLiteTransactionTests {
     private func makeDatabase(_ dir: TemporaryDirectory) throws -> SQLiteConnection {
@@ -113,20 +123,30 @@ private struct Injected: Error, Equatable { let tag: String }
     }
 
     @Test("A second writer waits for the first to commit, then succeeds")
-    func busyWaits() async throws {
+    func busyWaits() throws {
         let dir = try TemporaryDirectory()
         _ = try makeDatabase(dir)
         let path = dir.path("t.db")
         let holder = try SQLiteConnection(path: path)
         try holder.execute("BEGIN IMMEDIATE")
         try holder.execute("INSERT INTO t VALUES (2)")
-        let waiter = Task.detached {
-            let db = try SQLiteConnection(path: path, busyTimeout: .seconds(20))
-            try db.transaction { try db.execute("INSERT INTO t VALUES (3)") }
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        // A real thread: the waiter blocks in SQLite's busy handler, which must not occupy the
+        // shared task pool that other tests run on.
+        let failure = Locked<(any Error)?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            do {
+                let db = try SQLiteConnection(path: path, busyTimeout: .seconds(20))
+                try db.transaction { try db.execute("INSERT INTO t VALUES (3)") }
+            } catch {
+                failure.set(error)
+            }
+            finished.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 0.3)
         try holder.execute("COMMIT")
-        try await waiter.value
+        finished.wait()
+        #expect(failure.get() == nil)
         #expect(try values(holder) == [.integer(1), .integer(2), .integer(3)])
     }
 

@@ -22,3 +22,11 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension Value {
+    /// The text of a `.text` value; `nil` otherwise.
+    public var textValue: String? {
+        if case .text(let text) = self { return text }
+        return nil
+    }
+}

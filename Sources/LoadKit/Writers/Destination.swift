@@ -76,8 +76,9 @@ extension Destination {
 public protocol StagingWriter: AnyObject {
     /// The staging table's name.
     var name: String { get }
-    /// Appends one row in stored-column order. The hot path: no per-row allocation.
-    func insert(_ row: [Value]) throws
+    /// Appends one row in stored-column order, given as a view into the caller's batch (valid
+    /// only during the call). The hot path: no per-row allocation, no copies of the values.
+    func insert(_ row: UnsafeBufferPointer<Value>) throws
     /// Makes every inserted row durable in the staging table and closes the writer.
     func finish() throws
 }

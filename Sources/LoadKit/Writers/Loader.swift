@@ -172,8 +172,9 @@ public final class Loader {
         let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
         var row: [Value] = []
         var stored = [Value](repeating: .null, count: table.storedColumns.count)
-        let pipeline = StagingPipeline(staging: staging, width: stored.count,
-                                       keyIndex: keyIndex == nil ? nil : declared)
+        let pipeline = StagingPipeline(staging: staging, width: stored.count)
+        var encoder = RowEncoder()
+        var current: (key: String?, fingerprint: Fingerprint)?
         do {
             while try next(&row) {
                 staged.rowsRead += 1
@@ -200,12 +201,22 @@ public final class Loader {
                 for i in 0..<declared { stored[i] = row[i] }
                 if table.writeMode == .append { stored[extra] = .text(loadID) }
                 try pipeline.add(stored)
+                // Fingerprinted here, per partition key, while the other thread inserts.
+                let key = keyIndex == nil ? nil : stored[declared].textValue
+                if current == nil || current!.key != key {
+                    if let current { staged.fingerprints[current.key] = current.fingerprint }
+                    current = (key, staged.fingerprints[key] ?? Fingerprint())
+                }
+                encoder.reset()
+                encoder.append(stored)
+                current!.fingerprint.add(digestOf: encoder.bytes)
             }
         } catch {
             pipeline.abandon()
             throw error
         }
-        staged.fingerprints = try pipeline.finish()
+        if let current { staged.fingerprints[current.key] = current.fingerprint }
+        try pipeline.finish()
         return staged
     }
 
@@ -246,7 +257,7 @@ public final class Loader {
                 }
             }
             if table.writeMode == .append { stored[table.schema.columns.count] = .text(loadID) }
-            try staging.insert(stored)
+            try stored.withUnsafeBufferPointer { try staging.insert($0) }
         })
         staged.sourceFingerprint = Self.sha256Hex("sql\u{0}\(sql)\u{0}\(requested ?? "")")
         return staged
