@@ -24,6 +24,8 @@ import Testing
          "line 2, column 2: unterminated quoted field: the closing quote is missing"),
         ("char_after_closing_quote.csv",
          "line 2, column 2: unexpected 'x' after the closing quote of a quoted field; \(quoteHint)"),
+        ("char_after_multiline_quote.csv",
+         "line 3, column 2: unexpected 'x' after the closing quote of a quoted field; \(quoteHint)"),
         ("space_after_closing_quote.csv",
          "line 3, column 3: unexpected ' ' after the closing quote of a quoted field; \(quoteHint)"),
         // Encoding.

@@ -247,7 +247,7 @@ public final class CSVReader {
                     throw LoadKitError(.badQuote,
                         "unexpected \(shown) after the closing quote of a quoted field; "
                         + "a quote inside a quoted field must be doubled (\"\")",
-                        at: .init(file: fileName, line: line, field: fields.count + 1))
+                        at: .init(file: fileName, line: fieldLine, field: fields.count + 1))
                 }
             }
         }
