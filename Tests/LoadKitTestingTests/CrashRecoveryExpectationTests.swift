@@ -11,7 +11,9 @@ import Testing
         return dir.appendingPathComponent("loadkit").path
     }
 
-    func config(_ warehouse: TemporaryWarehouse, write: String) throws -> String {
+    /// Writes day 2024-01-06 of the events source and a config with the `events` table (and
+    /// `moreTables`, YAML indented as table entries); returns the config's path.
+    static func config(_ warehouse: TemporaryWarehouse, write: String, moreTables: String = "") throws -> String {
         _ = try Events.write(warehouse, name: "events-2024-01-06.csv", days: [6])
         return try warehouse.directory.write("loadkit.yml", """
             warehouse: warehouse.db
@@ -22,13 +24,13 @@ import Testing
                 columns: { id: integer, ts: timestamp, v: real }
                 partition: { column: event_date, granularity: day, from: ts, timezone: America/New_York }
                 write: \(write)
-            """)
+            """ + moreTables)
     }
 
     @Test("expectRecoversAfterCrash passes for a partition replace and an append", arguments: ["replace", "append"])
     func recovers(write: String) throws {
         let warehouse = try TemporaryWarehouse()
-        let config = try config(warehouse, write: write)
+        let config = try Self.config(warehouse, write: write)
         try expectRecoversAfterCrash(loadkit: Self.binary,
                                      arguments: ["load", "--quiet", "--config", config, "--table", "events", "--partition", "2024-01-06"],
                                      table: try Events.table(write == "append" ? .append : .replace), in: warehouse)
@@ -37,7 +39,7 @@ import Testing
     @Test("expectRecoversAfterCrash reports a load that fails, with its error")
     func reportsFailure() throws {
         let warehouse = try TemporaryWarehouse()
-        let config = try config(warehouse, write: "replace")
+        let config = try Self.config(warehouse, write: "replace")
         try withKnownIssue {
             try expectRecoversAfterCrash(loadkit: Self.binary,
                                          arguments: ["load", "--quiet", "--config", config, "--table", "events", "--partition", "2024-01-09"],
@@ -52,15 +54,8 @@ import Testing
     @Test("expectRecoversAfterCrash fails on a load that is not idempotent, showing the rows that differ")
     func brokenLoad() throws {
         let warehouse = try TemporaryWarehouse()
-        _ = try Events.write(warehouse, name: "events-2024-01-06.csv", days: [6])
-        let config = try warehouse.directory.write("loadkit.yml", """
-            warehouse: warehouse.db
-            tables:
-              events:
-                source:
-                  path: events-{date}.csv
-                columns: { id: integer, ts: timestamp, v: real }
-                partition: { column: event_date, granularity: day, from: ts, timezone: America/New_York }
+        let config = try CrashRecoveryExpectationTests.config(warehouse, write: "replace", moreTables: """
+
               noisy:
                 partition: { column: event_date, granularity: day, timezone: America/New_York }
                 columns: { event_date: text, n: integer }
