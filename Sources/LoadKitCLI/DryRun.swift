@@ -4,6 +4,7 @@ import LoadKitSQLite
 
 /// `--dry-run`: what a run would do to each item, written nowhere.
 enum DryRun {
+
     struct Step: Encodable {
         var table: String
         var partition: String?
@@ -25,9 +26,13 @@ enum DryRun {
         var plan: [Step]
     }
 
-    /// The action for every item: `load` (not loaded), `reload` (source changed, or --force),
-    /// `skip` (loaded from an unchanged source), `fail` (source file missing), or for a SQL
-    /// transform already loaded, `check` (reloads only if an upstream partition changes).
+    /// The action for every item, decided by the same rules the run applies (SPEC.md §3):
+    /// `load` (not loaded), `reload` (its source or definition changed, or `--force`), `skip`
+    /// (loaded from an unchanged source and definition), `fail` (a failure it can foresee: a
+    /// missing or unreadable source, a partitioning change the load would refuse), or
+    /// `upstream_failed` (an upstream item of the same partition fails). A transform whose
+    /// upstream item loads or reloads in this plan reloads; otherwise its source fingerprint
+    /// is computed from the ledger exactly as its load would.
     static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool) throws -> [Step] {
         let config = pipeline.config
         let destination = FileManager.default.fileExists(atPath: config.warehouse)
@@ -37,38 +42,87 @@ enum DryRun {
         let items = plan.items.sorted {
             ($0.partition?.start ?? .min, order[$0.task]!) < ($1.partition?.start ?? .min, order[$1.task]!)
         }
-        return try items.map { item in
+        var actions: [String: String] = [:]  // "table\0key" → action, for downstream items
+        func id(_ table: String, _ key: String?) -> String { table + "\u{0}" + (key ?? "") }
+        var steps: [Step] = []
+        for item in items {
             let table = try config.requireTable(item.task)
-            let scope: LoadID.Scope = item.partition.map { .partition($0.key) } ?? .table
-            let entry = try destination?.ledgerEntry(table: table.name,
-                                                     loadID: LoadID.make(table: table.name, mode: table.write, scope: scope))
             func step(_ action: String, _ reason: String) -> Step {
                 Step(table: item.task, partition: item.partition?.key, action: action, reason: reason)
             }
-            if let source = table.source {
-                let path = item.partition.map { $0.fill(source.path) } ?? source.path
-                let shown = LoadPlanner.relative(path, to: base)
-                guard FileManager.default.fileExists(atPath: path) else {
-                    return step("fail", "source file not found: \(shown)")
-                }
-                guard let entry else { return step("load", "not loaded; source \(shown)") }
-                if force { return step("reload", "--force") }
-                if table.write == .append { return step("load", "append of \(shown) (skipped if unchanged)") }
-                return entry.sourceFingerprint == (try HashingByteSource.fingerprint(ofFile: path))
-                    ? step("skip", "loaded from an unchanged source")
-                    : step("reload", "source changed since it was loaded")
-            }
-            guard entry != nil else { return step("load", "not loaded") }
-            return force ? step("reload", "--force") : step("check", "reloads if an upstream partition changed")
+            let decided = try decide(item, table: table, config: config, destination: destination, force: force,
+                                     base: base, upstream: table.dependsOn.map { dependency in
+                                         (dependency, actions[id(dependency, item.partition?.key)]
+                                             ?? actions[id(dependency, nil)])
+                                     })
+            actions[id(item.task, item.partition?.key)] = decided.action
+            steps.append(step(decided.action, decided.reason))
         }
+        return steps
     }
 
-    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool) throws {
+    private static func decide(_ item: RunPlan.Item, table: LoadKitConfig.TableConfig, config: LoadKitConfig,
+                               destination: SQLiteDestination?, force: Bool, base: String,
+                               upstream: [(table: String, action: String?)]) throws -> (action: String, reason: String) {
+        if let failed = upstream.first(where: { $0.action == "fail" || $0.action == "upstream_failed" }) {
+            return ("upstream_failed", "upstream task \(failed.table)\(item.partition.map { " \($0.key)" } ?? "") fails")
+        }
+        let definition = try table.definition()
+        if let old = try destination?.recordedPartitionings(table: table.name)
+            .first(where: { $0 != definition.partitioning }) {
+            return ("fail", "refused: the table was loaded with different partitions ("
+                + (definition.partitioningChange(from: old) ?? "partitioning changed")
+                + "); rebuild it with backfill --rebuild")
+        }
+        let scope: LoadID.Scope = item.partition.map { .partition($0.key) } ?? .table
+        let entry = try destination?.ledgerEntry(table: table.name,
+                                                 loadID: LoadID.make(table: table.name, mode: table.write, scope: scope))
+        let definitionChanged = entry?.definitionFingerprint.map { $0 != definition.fingerprint } ?? false
+        if let source = table.source {
+            let path = item.partition.map { $0.fill(source.path) } ?? source.path
+            let shown = PathDisplay.relative(path, to: base)
+            guard FileManager.default.fileExists(atPath: path) else {
+                return ("fail", "source file not found: \(shown)")
+            }
+            let current: String
+            do {
+                current = try HashingByteSource.fingerprint(ofFile: path, displayName: shown)
+            } catch {
+                return ("fail", "source file cannot be read: \(error)")
+            }
+            guard let entry else { return ("load", "not loaded; source \(shown)") }
+            if force { return ("reload", "--force") }
+            if definitionChanged { return ("reload", "the table's definition changed since it was loaded") }
+            return entry.sourceFingerprint == current
+                ? ("skip", table.write == .append ? "already appended from an unchanged source" : "loaded from an unchanged source")
+                : ("reload", "source changed since it was loaded")
+        }
+        if let changed = upstream.first(where: { $0.action == "load" || $0.action == "reload" }) {
+            return (entry == nil ? "load" : "reload", "upstream task \(changed.table) \(changed.action!)s in this run")
+        }
+        guard let entry, let destination, let sql = table.sql else { return ("load", "not loaded") }
+        if force { return ("reload", "--force") }
+        if definitionChanged { return ("reload", "the table's definition changed since it was loaded") }
+        let inputs = try TransformInputs(sql: sql, partitionKey: item.partition?.key, upstream: table.dependsOn,
+                                         destination: destination)
+        return inputs.sourceFingerprint == entry.sourceFingerprint
+            ? ("skip", "loaded; its SQL and upstream partitions are unchanged")
+            : ("reload", "its SQL or an upstream partition changed since it was loaded")
+    }
+
+    /// Whether the plan foresees a failure (the dry run then exits 1).
+    static func foreseesFailure(_ steps: [Step]) -> Bool {
+        steps.contains { $0.action == "fail" || $0.action == "upstream_failed" }
+    }
+
+    /// Prints the plan.
+    /// - Returns: whether it foresees a failure (the command then exits 1).
+    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool) throws -> Bool {
         let steps = try steps(plan, pipeline: pipeline, force: force)
         if json {
             FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(table: table, plan: steps)))
             Swift.print()
-            return
+            return foreseesFailure(steps)
         }
         let width = max(9, steps.map { ($0.partition ?? "-").count }.max() ?? 0)
         let tableWidth = max(5, steps.map(\.table.count).max() ?? 0)
@@ -80,8 +134,9 @@ enum DryRun {
                 + s.action.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + s.reason)
         }
         let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
-        Swift.print("dry run: " + ["load", "reload", "skip", "check", "fail"].compactMap { action in
+        Swift.print("dry run: " + ["load", "reload", "skip", "fail", "upstream_failed"].compactMap { action in
             counts[action].map { "\($0) \(action)" }
         }.joined(separator: ", ") + "; nothing was written")
+        return foreseesFailure(steps)
     }
 }

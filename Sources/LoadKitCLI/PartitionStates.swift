@@ -3,43 +3,61 @@ import LoadKit
 import LoadKitSQLite
 
 /// The state of each partition of a table (SPEC.md §3 `status`): `loaded`, `failed`,
-/// `missing`, or `stale` (loaded, but its source changed since).
+/// `missing`, `stale` (loaded, but its source or its table's definition changed since), or
+/// `running` (an attempt of a live run is loading it now).
 enum PartitionState: String, Encodable {
-    case loaded, failed, missing, stale
+    case loaded, failed, missing, stale, running
 }
 
 struct PartitionStatus: Encodable {
     var partition: String
     var state: PartitionState
+    /// Rows the partition holds now (for a failed one: of the earlier load it kept; `nil` when
+    /// it holds nothing).
     var rows: Int?
     var loadedAt: String?
     var error: String?
+    /// Why it is stale: `source changed`, `source file is gone`, `definition changed`.
+    var reason: String?
+    /// For a failed partition: whether it still holds the rows of an earlier load.
+    var kept: Bool?
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(partition, forKey: .partition); try c.encode(state, forKey: .state)
         try c.encode(rows, forKey: .rows); try c.encode(loadedAt, forKey: .loadedAt); try c.encode(error, forKey: .error)
+        try c.encodeIfPresent(reason, forKey: .reason); try c.encodeIfPresent(kept, forKey: .kept)
     }
-    enum CodingKeys: String, CodingKey { case partition, state, rows, loadedAt, error }
+    enum CodingKeys: String, CodingKey { case partition, state, rows, loadedAt, error, reason, kept }
 }
 
 enum PartitionStates {
     /// The states of `partitions` of `table`, from the ledger, the latest attempts and the
-    /// sources as they are now. Reads only.
+    /// sources and definition as they are now. Reads only (after marking runs whose process
+    /// died `interrupted`, which writes only the run log).
     static func compute(table: LoadKitConfig.TableConfig, partitions: [Partition], config: LoadKitConfig) throws -> [PartitionStatus] {
+        try reap(config)
         let destination = FileManager.default.fileExists(atPath: config.warehouse)
             ? try SQLiteDestination(readingOnly: config.warehouse) : nil
         let ledger = Dictionary((try destination?.ledger(table: table.name) ?? []).compactMap { entry in
             entry.partitionKey.map { ($0, entry) }
         }, uniquingKeysWith: { a, _ in a })
         let latest = Dictionary((try destination.map { try latestAttempts($0, table: table.name) } ?? [])
+            .filter { $0.input == nil }
             .compactMap { a in a.partitionKey.map { ($0, a) } }, uniquingKeysWith: { a, _ in a })
+        let definition = try table.definition()
         return try partitions.map { p in
             let entry = ledger[p.key]
-            if let attempt = latest[p.key], attempt.status == .failed || attempt.status == .upstreamFailed,
-               entry == nil || attempt.finishedAt >= entry!.loadedAt {
-                return PartitionStatus(partition: p.key, state: .failed, rows: entry?.fingerprint.rows,
-                                       loadedAt: entry?.loadedAt, error: attempt.error)
+            if let attempt = latest[p.key] {
+                let newer = entry == nil || (attempt.finishedAt ?? attempt.startedAt) >= entry!.loadedAt
+                if attempt.status == .running && newer {
+                    return PartitionStatus(partition: p.key, state: .running, rows: entry?.fingerprint.rows,
+                                           loadedAt: entry?.loadedAt, error: nil)
+                }
+                if attempt.status == .failed || attempt.status == .upstreamFailed || attempt.status == .interrupted, newer {
+                    return PartitionStatus(partition: p.key, state: .failed, rows: entry?.fingerprint.rows,
+                                           loadedAt: entry?.loadedAt, error: attempt.error, kept: entry != nil)
+                }
             }
             guard let entry else { return PartitionStatus(partition: p.key, state: .missing) }
             var current: String?
@@ -47,13 +65,31 @@ enum PartitionStates {
                 let path = p.fill(source.path)
                 current = FileManager.default.fileExists(atPath: path) ? try HashingByteSource.fingerprint(ofFile: path) : nil
             } else if let sql = table.sql, let destination {
-                current = try RunTask.transformSourceFingerprint(sql: sql, partitionKey: p.key, dependsOn: table.dependsOn,
-                                                                 destination: destination)
+                current = try TransformInputs(sql: sql, partitionKey: p.key, upstream: table.dependsOn,
+                                              destination: destination).sourceFingerprint
             }
-            let stale = table.write == .replace && current != entry.sourceFingerprint
-            return PartitionStatus(partition: p.key, state: stale ? .stale : .loaded, rows: entry.fingerprint.rows,
-                                   loadedAt: entry.loadedAt, error: stale && current == nil ? "source file is gone" : nil)
+            var reason: String?
+            if let recorded = entry.definitionFingerprint, recorded != definition.fingerprint {
+                reason = "definition changed"
+            } else if current == nil && table.source != nil {
+                reason = "source file is gone"
+            } else if current != entry.sourceFingerprint {
+                reason = entry.input.map { "loaded from \($0); its source file differs" } ?? "source changed"
+            }
+            return PartitionStatus(partition: p.key, state: reason == nil ? .loaded : .stale, rows: entry.fingerprint.rows,
+                                   loadedAt: entry.loadedAt, error: nil, reason: reason)
         }
+    }
+
+    /// Marks runs whose process died `interrupted`, so no command shows them `running`.
+    static func reap(_ config: LoadKitConfig) throws {
+        guard FileManager.default.fileExists(atPath: config.warehouse),
+              FileManager.default.isWritableFile(atPath: config.warehouse) else { return }
+        let log = try SQLiteDestination(readingOnly: config.warehouse)
+        guard try log.connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_runs'") == .integer(1),
+              try log.connection.scalar("SELECT count(*) FROM _loadkit_runs WHERE status = 'running'") != .integer(0)
+        else { return }
+        try SQLiteDestination(path: config.warehouse).reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
     }
 
     private static func latestAttempts(_ destination: SQLiteDestination, table: String) throws -> [AttemptRecord] {

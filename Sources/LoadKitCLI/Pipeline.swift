@@ -42,7 +42,7 @@ struct Pipeline {
         let path = config.warehouse
         let timeout = config.defaults.lockTimeout
         return Runner(graph: graph, destinations: { try SQLiteDestination(path: path, busyTimeout: timeout) },
-                      runLog: try SQLiteDestination(path: path, busyTimeout: timeout),
+                      runLog: try SQLiteDestination(path: path, busyTimeout: timeout).forRunRecords(),
                       options: .init(concurrency: concurrency ?? config.defaults.concurrency, force: force,
                                      failFast: failFast))
     }

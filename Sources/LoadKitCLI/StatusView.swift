@@ -5,8 +5,8 @@ import LoadKit
 struct StatusView {
     let color: Bool
 
-    static let symbols: [PartitionState: String] = [.loaded: "■", .failed: "✗", .missing: "·", .stale: "~"]
-    static let colors: [PartitionState: String] = [.loaded: "32", .failed: "31", .missing: "2", .stale: "33"]
+    static let symbols: [PartitionState: String] = [.loaded: "■", .failed: "✗", .missing: "·", .stale: "~", .running: "▶"]
+    static let colors: [PartitionState: String] = [.loaded: "32", .failed: "31", .missing: "2", .stale: "33", .running: "36"]
 
     func cell(_ state: PartitionState) -> String {
         let symbol = Self.symbols[state]!
@@ -14,7 +14,7 @@ struct StatusView {
     }
 
     var legend: String {
-        "legend: \(cell(.loaded)) loaded  \(cell(.failed)) failed  \(cell(.missing)) missing  \(cell(.stale)) stale (source changed)"
+        "legend: \(cell(.loaded)) loaded  \(cell(.failed)) failed  \(cell(.missing)) missing  \(cell(.stale)) stale (source or definition changed)  \(cell(.running)) running"
     }
 
     func render(table: String, scheme: PartitionScheme, partitions: [Partition], states: [PartitionStatus]) -> String {
@@ -33,10 +33,16 @@ struct StatusView {
         }
         out += legend + "\n"
         let counts = Dictionary(grouping: states, by: \.state).mapValues(\.count)
-        out += [PartitionState.loaded, .failed, .missing, .stale].map { "\(counts[$0] ?? 0) \($0.rawValue)" }
+        out += [PartitionState.loaded, .failed, .missing, .stale, .running].filter { $0 != .running || counts[$0] != nil }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
             .joined(separator: ", ") + "\n"
         for s in states where s.state == .failed {
-            out += "failed \(s.partition): \(s.error ?? "")\n"
+            let holds = s.rows.map { "keeps \($0) rows of the load at \(s.loadedAt ?? "?")" } ?? "holds nothing"
+            out += "failed \(s.partition) (\(holds)): \(s.error ?? "")\n"
+        }
+        let stale = Dictionary(grouping: states.filter { $0.state == .stale }, by: { $0.reason ?? "changed" })
+        for (reason, group) in stale.sorted(by: { $0.key < $1.key }) {
+            let range = group.count == 1 ? group[0].partition : "\(group.first!.partition) … \(group.last!.partition)"
+            out += "stale \(range) (\(group.count) partition\(group.count == 1 ? "" : "s")): \(reason)\n"
         }
         return out
     }

@@ -1,7 +1,7 @@
 import Foundation
 import LoadKit
 
-/// An exclusive lock on one load id: `flock(2)` on a small file in the staging folder.
+/// An exclusive lock on one lock key (a table's partition, an unpartitioned table, an append's load id): `flock(2)` on a small file in the staging folder.
 ///
 /// The kernel drops the lock when its holder exits, however it exits (`kill -9` included), so a
 /// crashed run never leaves a stale lock behind. `flock` locks belong to an open file
@@ -24,7 +24,7 @@ final class LoadLockFile {
     /// - Parameters:
     ///   - path: the lock file (created when absent).
     ///   - holder: written into the file once the lock is held, for others' messages.
-    ///   - key: the load id, for the message.
+    ///   - key: what is locked (`partition flights 2013-01-05`), for the message.
     /// - Throws: ``LoadKitError`` `.locked` (transient) naming the holder when the wait times
     ///   out; `.io` when the file cannot be opened.
     static func acquire(path: String, holder: String, key: String, timeout: Duration) throws -> LoadLockFile {
@@ -42,7 +42,7 @@ final class LoadLockFile {
             if clock.now >= deadline {
                 let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
                 throw LoadKitError(.locked,
-                    "load \(key) is locked by \(lock.contents().isEmpty ? "another run" : lock.contents()); "
+                    "\(key) is locked by \(lock.contents().isEmpty ? "another run" : lock.contents()); "
                     + "gave up after waiting \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s "
                     + "(lock_timeout)", isTransient: true)
             }

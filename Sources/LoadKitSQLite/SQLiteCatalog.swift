@@ -11,6 +11,10 @@ enum SQLiteCatalog {
             source_fingerprint TEXT NOT NULL,
             run_id TEXT NOT NULL,
             loaded_at TEXT NOT NULL,
+            definition_fingerprint TEXT,
+            partitioning TEXT,
+            upstream TEXT,
+            input TEXT,
             PRIMARY KEY (table_name, load_id)
         );
         CREATE INDEX IF NOT EXISTS _loadkit_ledger_partition ON _loadkit_ledger(table_name, partition_key);
@@ -23,7 +27,9 @@ enum SQLiteCatalog {
             finished_at TEXT,
             status TEXT NOT NULL,
             pid INTEGER,
-            host TEXT
+            host TEXT,
+            plan TEXT,
+            dismissed_at TEXT
         );
         CREATE TABLE IF NOT EXISTS _loadkit_attempts(
             run_id TEXT NOT NULL,
@@ -34,24 +40,36 @@ enum SQLiteCatalog {
             started_at TEXT NOT NULL,
             finished_at TEXT,
             rows INTEGER,
-            error TEXT
+            error TEXT,
+            input TEXT
         );
         CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON _loadkit_attempts(run_id);
         """
 
+    /// Columns added after the first release, per table: added to an older warehouse's tables by
+    /// ``SQLiteDestination/prepareCatalog()`` (`ALTER TABLE … ADD COLUMN`, NULL in old rows).
+    static let addedColumns: [(table: String, column: String)] = [
+        ("_loadkit_ledger", "definition_fingerprint"), ("_loadkit_ledger", "partitioning"),
+        ("_loadkit_ledger", "upstream"), ("_loadkit_ledger", "input"),
+        ("_loadkit_runs", "plan"), ("_loadkit_runs", "dismissed_at"),
+        ("_loadkit_attempts", "input"),
+    ]
+
     static let upsertLedger = """
         INSERT INTO _loadkit_ledger(table_name, partition_key, load_id, write_mode, rows, fingerprint,
-                                    source_fingerprint, run_id, loaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    source_fingerprint, run_id, loaded_at, definition_fingerprint,
+                                    partitioning, upstream, input)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(table_name, load_id) DO UPDATE SET
             partition_key = excluded.partition_key, write_mode = excluded.write_mode,
             rows = excluded.rows, fingerprint = excluded.fingerprint,
             source_fingerprint = excluded.source_fingerprint, run_id = excluded.run_id,
-            loaded_at = excluded.loaded_at
+            loaded_at = excluded.loaded_at, definition_fingerprint = excluded.definition_fingerprint,
+            partitioning = excluded.partitioning, upstream = excluded.upstream, input = excluded.input
         """
 
     static let selectLedger = """
         SELECT table_name, partition_key, load_id, write_mode, rows, fingerprint, source_fingerprint,
-               run_id, loaded_at FROM _loadkit_ledger
+               run_id, loaded_at, definition_fingerprint, partitioning, upstream, input FROM _loadkit_ledger
         """
 }

@@ -139,6 +139,9 @@ public final class SQLiteConnection {
     /// Rows changed by the last INSERT, UPDATE or DELETE. https://www.sqlite.org/c3ref/changes.html
     public var changes: Int { Int(sqlite3_changes64(handle)) }
 
+    /// The rowid of the last row inserted on this connection. https://www.sqlite.org/c3ref/last_insert_rowid.html
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// `true` when no transaction is open. https://www.sqlite.org/c3ref/get_autocommit.html
     public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 }

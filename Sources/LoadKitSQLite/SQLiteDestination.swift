@@ -19,7 +19,8 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     /// The connection to the warehouse.
     public let connection: SQLiteConnection
     private var catalogReady = false
-    private var verifiedTables = Set<String>()
+    private var inLoadTransaction = false
+    var verifiedTables = Set<String>()
     private var locks: [String: LoadLockFile] = [:]
     private let host = ProcessInfo.processInfo.hostName
     private let pid = getpid()
@@ -53,6 +54,18 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                                                mode: .readOnly, walJournal: false)
         self.catalogReady = try connection.scalar(
             "SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_ledger'") == .integer(1)
+        if catalogReady {
+            // A warehouse of an earlier version lacks the newer columns; read it through TEMP
+            // views (in memory, never in the file) that add them as NULL.
+            for table in Set(SQLiteCatalog.addedColumns.map(\.table)).sorted() {
+                let have = Set(try connection.query("SELECT name FROM pragma_table_info(?)", [.text(table)])
+                    .compactMap(\.first?.textValue))
+                let missing = SQLiteCatalog.addedColumns.filter { $0.table == table && !have.contains($0.column) }
+                guard !have.isEmpty, !missing.isEmpty else { continue }
+                try connection.execute("CREATE TEMP VIEW \(table) AS SELECT *, "
+                    + missing.map { "NULL AS \($0.column)" }.joined(separator: ", ") + " FROM main.\(table)")
+            }
+        }
     }
 
     /// `true` for a destination opened with ``init(readingOnly:)``.
@@ -63,7 +76,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         if readOnly {
             throw LoadKitError(.noSuchTable, "\(path) has no loadkit tables yet")
         }
-        try connection.transaction { try connection.execute(SQLiteCatalog.ddl) }
+        try connection.transaction {
+            try connection.execute(SQLiteCatalog.ddl)
+            for (table, column) in SQLiteCatalog.addedColumns {
+                let have = try connection.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                                                [.text(table), .text(column)])
+                if have.isEmpty { try connection.execute("ALTER TABLE \(table) ADD COLUMN \(column) TEXT") }
+            }
+        }
         catalogReady = true
     }
 
@@ -80,23 +100,55 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         try connection.transaction {
             let existing = try columns(of: table.name)
             if existing.isEmpty {
+                try create(table, as: table.name)
+            } else if existing.map(\.name) == wanted.map(\.name), try loaded(table.name) {
+                // Only column types changed in a table loadkit loaded (its definition changed; its
+                // loaded partitions are stale until reloaded): rebuild the table with the new
+                // types, keeping its rows, in this one transaction. A table loadkit did not
+                // create is never altered. https://www.sqlite.org/lang_altertable.html#otheralter
+                let old = "_loadkit_old_" + HashingByteSource.sha256Hex(Array(table.name.utf8)).prefix(24)
+                let names = wanted.map { Identifier.quoted($0.name) }.joined(separator: ", ")
+                try connection.execute("ALTER TABLE \(Identifier.quoted(table.name)) RENAME TO \(Identifier.quoted(old))")
                 try connection.execute("CREATE TABLE \(Identifier.quoted(table.name)) ("
                     + wanted.map { "\(Identifier.quoted($0.name)) \($0.sqlType)" }.joined(separator: ", ") + ")")
-                var indexed: [String] = []
-                if let partitioning = table.partitioning { indexed.append(partitioning.column) }
-                if table.writeMode == .append { indexed.append(TargetTable.loadIDColumn) }
-                for column in indexed {
-                    try connection.execute("CREATE INDEX \(Identifier.quoted(Self.indexName(table.name, column))) "
-                        + "ON \(Identifier.quoted(table.name)) (\(Identifier.quoted(column)))")
-                }
-            } else if existing != wanted {
+                try connection.execute("INSERT INTO \(Identifier.quoted(table.name)) (\(names)) SELECT \(names) FROM \(Identifier.quoted(old))")
+                try connection.execute("DROP TABLE \(Identifier.quoted(old))")
+                try createIndexes(table)
+            } else {
                 func show(_ columns: [TargetTable.StoredColumn]) -> String {
                     columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
                 }
-                throw LoadKitError(.schemaMismatch,
-                    "table '\(table.name)' exists with columns (\(show(existing))) but the config declares "
-                    + "(\(show(wanted))); loadkit never alters a table: migrate or drop it, or fix the config")
+                let mismatch = "table '\(table.name)' exists with columns (\(show(existing))) but the config declares "
+                    + "(\(show(wanted))); "
+                throw LoadKitError(.schemaMismatch, try loaded(table.name)
+                    ? mismatch + "loadkit does not add, drop or rename columns of a loaded table: rebuild it "
+                        + "with `loadkit backfill --table \(table.name) --from KEY --to KEY --rebuild` (drops the table and "
+                        + "its ledger entries, then loads the range), or restore the old columns in loadkit.yml"
+                    : mismatch + "loadkit never alters a table: migrate or drop it, or fix the config")
             }
+        }
+        verifiedTables.insert(table.name)
+    }
+
+    /// Whether loadkit loaded `table` (it has ledger entries): only such a table's column types
+    /// are rebuilt when its definition changes.
+    private func loaded(_ table: String) throws -> Bool {
+        try !connection.query("SELECT 1 FROM _loadkit_ledger WHERE table_name = ? LIMIT 1", [.text(table)]).isEmpty
+    }
+
+    private func create(_ table: TargetTable, as name: String) throws {
+        try connection.execute("CREATE TABLE \(Identifier.quoted(name)) ("
+            + table.storedColumns.map { "\(Identifier.quoted($0.name)) \($0.sqlType)" }.joined(separator: ", ") + ")")
+        try createIndexes(table)
+    }
+
+    private func createIndexes(_ table: TargetTable) throws {
+        var indexed: [String] = []
+        if let partitioning = table.partitioning { indexed.append(partitioning.column) }
+        if table.writeMode == .append { indexed.append(TargetTable.loadIDColumn) }
+        for column in indexed {
+            try connection.execute("CREATE INDEX \(Identifier.quoted(Self.indexName(table.name, column))) "
+                + "ON \(Identifier.quoted(table.name)) (\(Identifier.quoted(column)))")
         }
     }
 
@@ -131,7 +183,11 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         locks.removeValue(forKey: key)?.release()
     }
 
-    private func lockPath(_ loadID: String) -> String { "\(lockDirectory)/\(loadID).lock" }
+    /// `<lock folder>/<32 hex>.lock`, the hex digits from the SHA-256 of the key (keys hold
+    /// table names and partition keys, which need not be valid file names).
+    private func lockPath(_ key: String) -> String {
+        "\(lockDirectory)/" + HashingByteSource.sha256Hex(Array(key.utf8)).prefix(32) + ".lock"
+    }
 
     // MARK: - Staging
 
@@ -140,7 +196,9 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     }
 
     public func dropStaging(_ name: String) throws {
-        if !connection.isAutocommit { try connection.execute("ROLLBACK") }
+        // A staging writer's own transaction left open by an error ends here; inside a load's
+        // transaction (a transform) the drop joins it, and an error rolls back both.
+        if !connection.isAutocommit && !inLoadTransaction { try connection.execute("ROLLBACK") }
         try connection.execute("DROP TABLE IF EXISTS temp.\(Identifier.quoted(name))")
     }
 
@@ -178,10 +236,34 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
 
     // MARK: - Commit
 
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        inLoadTransaction = true
+        defer { inLoadTransaction = false }
+        return try connection.transaction(.immediate, body)
+    }
+
+    public func recordedPartitionings(table: String) throws -> [String?] {
+        if readOnly && !catalogReady { return [] }
+        try prepareCatalog()
+        return try connection.query("""
+            SELECT DISTINCT partitioning FROM _loadkit_ledger
+            WHERE table_name = ? AND definition_fingerprint IS NOT NULL
+            """, [.text(table)]).map { $0[0].textValue }
+    }
+
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
+        if connection.isAutocommit {
+            try connection.transaction { try write(plan, beforeCommit: beforeCommit) }
+        } else {
+            // Inside the load's own transaction (a transform): it commits when that one does.
+            try write(plan, beforeCommit: beforeCommit)
+        }
+    }
+
+    private func write(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
         let table = Identifier.quoted(plan.table.name)
         let columns = plan.table.storedColumns.map { Identifier.quoted($0.name) }.joined(separator: ", ")
-        try connection.transaction {
+        do {
             switch plan.scope {
             case .partitions(let keys):
                 let column = Identifier.quoted(plan.table.partitioning?.column ?? "")
@@ -203,7 +285,9 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                     .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),
                     .text(entry.writeMode.rawValue), .integer(Int64(entry.fingerprint.rows)),
                     .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
-                    .text(entry.loadedAt),
+                    .text(entry.loadedAt), entry.definitionFingerprint.map(Value.text) ?? .null,
+                    entry.partitioning.map(Value.text) ?? .null, entry.upstream.map(Value.text) ?? .null,
+                    entry.input.map(Value.text) ?? .null,
                 ])
             }
             try beforeCommit()
@@ -235,7 +319,9 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         }
         let key: String? = if case .text(let k) = row[1] { k } else { nil }
         return LedgerEntry(table: table, partitionKey: key, loadID: loadID, writeMode: writeMode,
-                           fingerprint: fingerprint, sourceFingerprint: source, runID: runID, loadedAt: at)
+                           fingerprint: fingerprint, sourceFingerprint: source, runID: runID, loadedAt: at,
+                           definitionFingerprint: row[9].textValue, partitioning: row[10].textValue,
+                           upstream: row[11].textValue, input: row[12].textValue)
     }
 
     public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
@@ -284,5 +370,29 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         let statement = try db.prepare(sql)
         try statement.bind(bindings)
         while try statement.step() { try body(statement.row()) }
+    }
+}
+
+extension SQLiteDestination {
+    /// Makes this destination's commits cheaper for the run log: `synchronous=NORMAL`, which in
+    /// WAL mode keeps every commit across a crash of the process (kill -9) and may lose the
+    /// newest ones only on a power loss. Data and ledger commits go through other connections,
+    /// which keep `synchronous=FULL`. https://www.sqlite.org/pragma.html#pragma_synchronous
+    /// - Returns: `self`.
+    public func forRunRecords() throws -> SQLiteDestination {
+        try connection.execute("PRAGMA synchronous=NORMAL")
+        return self
+    }
+
+    /// Drops `table` and deletes its ledger entries, in one transaction (`backfill --rebuild`).
+    /// Its run history stays.
+    /// - Throws: ``SQLiteError``.
+    public func dropTable(_ table: String) throws {
+        try prepareCatalog()
+        try connection.transaction {
+            try connection.execute("DROP TABLE IF EXISTS main.\(Identifier.quoted(table))")
+            try connection.prepare("DELETE FROM _loadkit_ledger WHERE table_name = ?").execute([.text(table)])
+        }
+        verifiedTables.remove(table)
     }
 }

@@ -14,6 +14,7 @@ final class SQLiteStagingWriter: StagingWriter {
     private let connection: SQLiteConnection
     private let insertStatement: SQLiteStatement
     private let columnCount: Int32
+    private let ownsTransaction: Bool
 
     init(name: String, connection: SQLiteConnection, table: TargetTable) throws {
         self.name = name
@@ -23,7 +24,10 @@ final class SQLiteStagingWriter: StagingWriter {
         try connection.execute("DROP TABLE IF EXISTS \(quoted)")
         try connection.execute("CREATE TEMP TABLE \(Identifier.quoted(name)) ("
             + columns.map { "\(Identifier.quoted($0.name)) \($0.sqlType)" }.joined(separator: ", ") + ")")
-        try connection.execute("BEGIN")
+        // Inside a load's own transaction (a transform) the rows join it; otherwise they are
+        // inserted in one transaction of their own.
+        self.ownsTransaction = connection.isAutocommit
+        if ownsTransaction { try connection.execute("BEGIN") }
         self.insertStatement = try connection.prepare("INSERT INTO \(quoted) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")")
         self.columnCount = Int32(columns.count)
@@ -38,6 +42,6 @@ final class SQLiteStagingWriter: StagingWriter {
     }
 
     func finish() throws {
-        try connection.execute("COMMIT")
+        if ownsTransaction { try connection.execute("COMMIT") }
     }
 }

@@ -46,7 +46,9 @@ import Testing
         }
         #expect(error.description == "table 'events' exists with columns (id INTEGER, ts TIMESTAMP, v REAL, event_date TEXT) "
                 + "but the config declares (id INTEGER, ts TIMESTAMP, v REAL, event_date TEXT, _loadkit_load_id TEXT); "
-                + "loadkit never alters a table: migrate or drop it, or fix the config")
+                + "loadkit does not add, drop or rename columns of a loaded table: rebuild it with "
+                + "`loadkit backfill --table events --from KEY --to KEY --rebuild` (drops the table and its ledger "
+                + "entries, then loads the range), or restore the old columns in loadkit.yml")
         #expect(try f.tableFingerprint(try f.table()) == before)
         #expect(try f.rawLedger() == ledgerBefore)
     }

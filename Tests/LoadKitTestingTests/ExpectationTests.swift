@@ -22,6 +22,8 @@ final class DoubleInsertDestination: Destination {
         plan.scope = .nothing
         try base.commit(plan, beforeCommit: beforeCommit)
     }
+    func transaction<T>(_ body: () throws -> T) throws -> T { try base.transaction(body) }
+    func recordedPartitionings(table: String) throws -> [String?] { try base.recordedPartitionings(table: table) }
     func ledgerEntry(table: String, loadID: String) throws -> LedgerEntry? { try base.ledgerEntry(table: table, loadID: loadID) }
     func ledger(table: String) throws -> [LedgerEntry] { try base.ledger(table: table) }
     func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {

@@ -17,10 +17,26 @@ public struct LedgerEntry: Sendable, Hashable {
     public var runID: String
     /// When it was committed, UTC ISO 8601 (`YYYY-MM-DDTHH:MM:SSZ`).
     public var loadedAt: String
+    /// The ``TableDefinition/fingerprint`` the rows were written with (32 hex digits); `nil` for
+    /// an entry written before loadkit recorded definitions.
+    public var definitionFingerprint: String?
+    /// The ``TableDefinition/partitioning`` the rows were written with; `nil` for an
+    /// unpartitioned table or an entry written before loadkit recorded definitions.
+    public var partitioning: String?
+    /// For a SQL transform, the upstream entries it read (``TransformInputs/upstream``).
+    public var upstream: String?
+    /// The input file's identity for a load of one file (`load --input FILE`).
+    public var input: String?
 
     /// Creates a ledger entry.
     public init(table: String, partitionKey: String?, loadID: String, writeMode: WriteMode,
-                fingerprint: Fingerprint, sourceFingerprint: String, runID: String, loadedAt: String) {
+                fingerprint: Fingerprint, sourceFingerprint: String, runID: String, loadedAt: String,
+                definitionFingerprint: String? = nil, partitioning: String? = nil, upstream: String? = nil,
+                input: String? = nil) {
+        self.definitionFingerprint = definitionFingerprint
+        self.partitioning = partitioning
+        self.upstream = upstream
+        self.input = input
         self.table = table
         self.partitionKey = partitionKey
         self.loadID = loadID

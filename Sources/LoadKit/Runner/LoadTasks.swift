@@ -25,9 +25,16 @@ public struct SourceTemplate: Sendable {
     /// The input of one load: the template filled for `partition` (or as it is).
     public func input(for partition: Partition?) -> (path: String, input: LoadRequest.Input) {
         let path = partition.map { $0.fill(self.path) } ?? self.path
-        let prefix = baseDirectory.isEmpty || baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
-        let identity = !prefix.isEmpty && path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        let identity = InputIdentity.identity(of: path, baseDirectory: baseDirectory)
         return (path, .file(path: path, format: format, options: options, identity: identity, displayName: identity))
+    }
+
+    /// The input of a load of one named file (`load --input FILE`): its format from its
+    /// extension, this template's options, its identity canonical (``InputIdentity``).
+    public func input(file path: String) -> LoadRequest.Input {
+        let identity = InputIdentity.identity(of: path, baseDirectory: baseDirectory)
+        return .file(path: path, format: SourceFormat.inferred(fromPath: path), options: options,
+                     identity: identity, displayName: identity.hasPrefix("/") ? path : identity)
     }
 }
 
@@ -47,22 +54,27 @@ extension RunTask {
     public static func load(_ table: TargetTable, source: SourceTemplate, dependsOn: [String] = [],
                             retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
         RunTask(name: table.name, dependsOn: dependsOn, partitioned: table.partitioning != nil, retry: retry) { context in
-            let (path, input) = source.input(for: context.partition)
+            let path: String
+            let input: LoadRequest.Input
+            let scope: LoadRequest.Scope
+            if let file = context.input {
+                // One named file (`load --input`, or its rerun): a dynamic load or an append of it.
+                (path, input, scope) = (file, source.input(file: file), .dynamic)
+            } else {
+                (path, input) = source.input(for: context.partition)
+                scope = context.partition.map { .partition($0) } ?? .wholeTable
+            }
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LoadKitError(.missingSource, "source file not found: \(path)")
             }
-            let scope: LoadRequest.Scope = context.partition.map { .partition($0) } ?? .wholeTable
             let request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
-                                      lockTimeout: lockTimeout)
-            if !context.force, table.writeMode == .replace,
-               let entry = try context.destination.ledgerEntry(table: table.name, loadID: request.loadID),
-               entry.sourceFingerprint == (try HashingByteSource.fingerprint(ofFile: path)) {
-                return .skipped(reason: "already loaded from an unchanged source")
-            }
+                                      lockTimeout: lockTimeout, skipIfUnchanged: !context.force && context.input == nil)
             let result = try context.loader.load(request)
+            context.report(result)
             switch result.status {
             case .loaded: return .done(rows: result.rowsWritten)
-            case .alreadyLoaded: return .skipped(reason: "already loaded with the same content")
+            case .alreadyLoaded: return .skipped(reason: table.writeMode == .append && request.skipIfUnchanged
+                ? "already appended from an unchanged source" : "already loaded from an unchanged source")
             case .nothingToLoad: return .skipped(reason: "the source has no rows")
             }
         }
@@ -71,9 +83,9 @@ extension RunTask {
     /// The task that fills `table` from a SQL query over the same database, once per partition
     /// (`:partition` bound to the key) or once per run.
     ///
-    /// Its source fingerprint is the SHA-256 of the SQL, the partition key and the ledger
-    /// fingerprints of its upstream tables for that partition: unless forced, it is skipped
-    /// while none of them changed.
+    /// The query runs inside the load's own transaction; its source fingerprint
+    /// (``TransformInputs``) is read there too: unless forced, it is skipped while neither its
+    /// SQL nor its upstream partitions changed.
     /// - Parameters:
     ///   - table: the target; `schema: nil` takes the columns and types from the query.
     ///   - partitioning: how it is partitioned (the query returns the key column).
@@ -84,48 +96,32 @@ extension RunTask {
                                  retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
         RunTask(name: name, dependsOn: dependsOn, partitioned: partitioning != nil, retry: retry) { context in
             let key = context.partition?.key
-            let sourceFingerprint = try transformSourceFingerprint(sql: sql, partitionKey: key, dependsOn: dependsOn,
-                                                                   destination: context.destination)
             // Declared columns, else those of the existing table, else the query's own types.
             let existing = try context.destination.existingColumns(of: name).map { column in
                 Column(column.name, ColumnType.allCases.first { $0.sqlType == column.sqlType } ?? .text)
             }
             let known = try schema ?? (existing.isEmpty ? nil : TableSchema(existing))
-            guard let schema = try known ?? context.loader.inferSchema(sql: sql, partitionKey: key) else {
+            guard let resolved = try known ?? context.loader.inferSchema(sql: sql, partitionKey: key) else {
                 if allowEmpty { return .skipped(reason: "the query returns no rows") }
                 throw LoadKitError(.emptySource, "the query of '\(name)' returns no rows"
                     + (key.map { " for partition \($0)" } ?? "") + "; nothing is replaced (set allow_empty: true to allow it)")
             }
-            let table = try TargetTable(name: name, schema: schema, partitioning: partitioning, writeMode: writeMode,
+            let table = try TargetTable(name: name, schema: resolved, partitioning: partitioning, writeMode: writeMode,
                                         allowEmpty: allowEmpty)
-            let request = LoadRequest(table: table, input: .query(sql: sql, sourceFingerprint: sourceFingerprint),
+            let request = LoadRequest(table: table, input: .query(sql: sql, upstream: dependsOn),
                                       scope: context.partition.map { .partition($0) } ?? .wholeTable,
-                                      runID: context.runID, lockTimeout: lockTimeout)
-            if !context.force, writeMode == .replace,
-               let entry = try context.destination.ledgerEntry(table: name, loadID: request.loadID),
-               entry.sourceFingerprint == sourceFingerprint {
-                return .skipped(reason: "already loaded; its upstream partitions are unchanged")
-            }
+                                      runID: context.runID, lockTimeout: lockTimeout,
+                                      definition: TableDefinition(columns: schema?.columns, options: nil,
+                                                                  partitioning: partitioning, writeMode: writeMode),
+                                      skipIfUnchanged: !context.force)
             let result = try context.loader.load(request)
-            return result.status == .loaded ? .done(rows: result.rowsWritten) : .skipped(reason: result.status.rawValue)
+            context.report(result)
+            switch result.status {
+            case .loaded: return .done(rows: result.rowsWritten)
+            case .alreadyLoaded: return .skipped(reason: "already loaded; its upstream partitions are unchanged")
+            case .nothingToLoad: return .skipped(reason: "the query returns no rows")
+            }
         }
-    }
-}
-
-extension RunTask {
-    /// The source fingerprint of a SQL transform's partition: the SHA-256 of the SQL, the
-    /// partition key, and the ledger fingerprints of its upstream tables' entries for that
-    /// partition (and their unpartitioned entries). It changes exactly when the transform's
-    /// inputs do.
-    public static func transformSourceFingerprint(sql: String, partitionKey key: String?, dependsOn: [String],
-                                                  destination: any Destination) throws -> String {
-        var upstream = "sql\u{0}\(sql)\u{0}\(key ?? "")"
-        for dependency in dependsOn.sorted() {
-            let entries = try destination.ledger(table: dependency)
-                .filter { key == nil || $0.partitionKey == key || $0.partitionKey == nil }
-            for entry in entries { upstream += "\u{0}\(dependency)=\(entry.fingerprint.hex)" }
-        }
-        return HashingByteSource.sha256Hex(Array(upstream.utf8))
     }
 }
 

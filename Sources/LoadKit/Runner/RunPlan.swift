@@ -5,16 +5,24 @@ public struct RunPlan: Sendable {
     public struct Item: Sendable, Hashable, CustomStringConvertible {
         /// The task's name.
         public var task: String
-        /// The partition; `nil` for an unpartitioned task.
+        /// The partition; `nil` for an unpartitioned task or a load of one input file.
         public var partition: Partition?
+        /// One input file to load instead of the task's own source (`load --input FILE`).
+        public var input: String?
 
         /// Creates an item.
-        public init(task: String, partition: Partition?) {
+        public init(task: String, partition: Partition?, input: String? = nil) {
             self.task = task
             self.partition = partition
+            self.input = input
         }
 
-        public var description: String { partition.map { "\(task) \($0.key)" } ?? task }
+        public var description: String {
+            partition.map { "\(task) \($0.key)" } ?? input.map { "\(task) \($0)" } ?? task
+        }
+
+        /// The item as a run records it in its plan.
+        public var planned: PlannedItem { PlannedItem(table: task, partition: partition?.key, input: input) }
     }
 
     /// The items, in no particular order (the runner orders them).

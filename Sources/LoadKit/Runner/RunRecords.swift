@@ -20,6 +20,33 @@ public enum AttemptStatus: String, Sendable, Codable {
     case skipped
     /// Not attempted because a task it depends on failed in this run.
     case upstreamFailed = "upstream_failed"
+    /// Started and not ended yet (recorded when an attempt starts, so a killed process leaves
+    /// it behind).
+    case running
+    /// Its process died, or the run was stopped, while it ran (set by whoever finds it).
+    case interrupted
+
+    /// Whether a rerun should run this item again.
+    public var needsRerun: Bool { self == .failed || self == .upstreamFailed || self == .interrupted || self == .running }
+}
+
+/// One item of a run's plan as recorded in `_loadkit_runs.plan` (JSON), so `rerun RUN_ID` can
+/// run again exactly the items that did not succeed, the never-started ones of a killed run
+/// included.
+public struct PlannedItem: Sendable, Hashable, Codable {
+    /// The task (table) name.
+    public var table: String
+    /// The partition key; `nil` for an unpartitioned task or a load of one input file.
+    public var partition: String?
+    /// The input file of a `load --input FILE` (its path as the load opens it), else `nil`.
+    public var input: String?
+
+    /// Creates a planned item.
+    public init(table: String, partition: String?, input: String? = nil) {
+        self.table = table
+        self.partition = partition
+        self.input = input
+    }
 }
 
 /// One row of `_loadkit_runs`.
@@ -38,10 +65,17 @@ public struct RunRecord: Sendable, Hashable {
     public var finishedAt: String?
     /// The run's state.
     public var status: RunStatus
+    /// The items the run was planned to run; `nil` for runs recorded before plans were kept.
+    public var plan: [PlannedItem]?
+    /// When `loadkit runs dismiss` cleared its failures (UTC ISO 8601), else `nil`.
+    public var dismissedAt: String?
 
     /// Creates a run record.
     public init(runID: String, parentRunID: String? = nil, command: String, arguments: [String],
-                startedAt: String, finishedAt: String? = nil, status: RunStatus = .running) {
+                startedAt: String, finishedAt: String? = nil, status: RunStatus = .running,
+                plan: [PlannedItem]? = nil, dismissedAt: String? = nil) {
+        self.plan = plan
+        self.dismissedAt = dismissedAt
         self.runID = runID
         self.parentRunID = parentRunID
         self.command = command
@@ -66,16 +100,20 @@ public struct AttemptRecord: Sendable, Hashable {
     public var status: AttemptStatus
     /// UTC ISO 8601.
     public var startedAt: String
-    /// UTC ISO 8601.
-    public var finishedAt: String
+    /// UTC ISO 8601; `nil` while running (or when its process died while it ran).
+    public var finishedAt: String?
     /// Rows written, when known.
     public var rows: Int?
     /// The full error message (file, line, column) of a failed attempt, or the reason of a skip.
     public var error: String?
+    /// The input file of a `load --input FILE` attempt, else `nil`.
+    public var input: String?
 
     /// Creates an attempt record.
     public init(runID: String, table: String, partitionKey: String?, attempt: Int, status: AttemptStatus,
-                startedAt: String, finishedAt: String, rows: Int? = nil, error: String? = nil) {
+                startedAt: String, finishedAt: String?, rows: Int? = nil, error: String? = nil,
+                input: String? = nil) {
+        self.input = input
         self.runID = runID
         self.table = table
         self.partitionKey = partitionKey
@@ -89,20 +127,34 @@ public struct AttemptRecord: Sendable, Hashable {
 }
 
 /// Where runs and attempts are recorded (the `_loadkit_runs` and `_loadkit_attempts` tables).
+///
+/// Attempts are written when they start (status `running`) and updated when they end, each in
+/// a transaction of its own, so a process killed at any moment leaves its run and attempts
+/// behind; whoever looks next (``reapDeadRuns(now:)``) marks them `interrupted`.
 public protocol RunLog: AnyObject {
-    /// Records a new run as `running`; first marks as `interrupted` the runs of this host whose
-    /// process has died without finishing.
+    /// Records a new run as `running`, with its plan; first marks as `interrupted` the runs of
+    /// this host whose process has died without finishing.
     func startRun(_ run: RunRecord) throws
-    /// Records attempts (in one transaction).
+    /// Records an attempt as it starts; returns its id for ``finishAttempt(_:_:)``.
+    func startAttempt(_ attempt: AttemptRecord) throws -> Int64
+    /// Updates a started attempt with how it ended.
+    func finishAttempt(_ id: Int64, _ attempt: AttemptRecord) throws
+    /// Records attempts that start and end at once (upstream_failed ones), in one transaction.
     func record(_ attempts: [AttemptRecord]) throws
-    /// Sets a run's status and finish time.
+    /// Sets a run's status and finish time; attempts of it still `running` become `interrupted`.
     func finishRun(_ runID: String, status: RunStatus, finishedAt: String) throws
+    /// Marks `interrupted` every run still `running` whose process (on this host) is gone, and
+    /// their `running` attempts; returns their run ids.
+    @discardableResult func reapDeadRuns(now: String) throws -> [String]
+    /// Clears a run's failures from `status` and `rerun --failed` (they stay in its history).
+    func dismissRun(_ runID: String, at: String) throws
     /// The run with this id.
     func run(_ runID: String) throws -> RunRecord?
     /// Runs, newest first; only failed ones when `failedOnly`.
     func runs(limit: Int, failedOnly: Bool) throws -> [RunRecord]
     /// A run's attempts in the order they were recorded.
     func attempts(runID: String) throws -> [AttemptRecord]
-    /// For each (table, partition), its most recent attempt over all runs.
+    /// For each (table, partition, input), its most recent attempt over all runs, leaving out
+    /// runs whose failures were dismissed.
     func latestAttempts() throws -> [AttemptRecord]
 }

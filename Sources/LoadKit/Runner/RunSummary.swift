@@ -65,4 +65,10 @@ public struct RunProgress: Sendable {
 public protocol RunObserver: AnyObject, Sendable {
     /// Called after each item finishes.
     func runProgressed(_ progress: RunProgress)
+    /// Called with the result of each load a task ran (from the worker thread).
+    func loaded(_ result: LoadResult, item: RunPlan.Item)
+}
+
+extension RunObserver {
+    public func loaded(_ result: LoadResult, item: RunPlan.Item) {}
 }

@@ -62,4 +62,11 @@ public struct TaskContext {
     public var destination: any Destination
     /// A loader over ``destination``.
     public var loader: Loader
+    /// The input file the item names (`load --input FILE`), else `nil`.
+    public var input: String?
+    /// Receives each load's result (the `load` command prints it).
+    var reporter: (@Sendable (LoadResult) -> Void)?
+
+    /// Passes a load's result to the runner's observer.
+    public func report(_ result: LoadResult) { reporter?(result) }
 }

@@ -116,7 +116,8 @@ public final class Runner: @unchecked Sendable {
         let started = clock.now
         let nodes = try buildNodes(plan)
         try runLog.startRun(RunRecord(runID: runID, parentRunID: parentRunID, command: command,
-                                      arguments: arguments, startedAt: timestamp()))
+                                      arguments: arguments, startedAt: timestamp(),
+                                      plan: nodes.map(\.item.planned)))
         state.lock()
         // A runner may run several plans, one after the other.
         startedAt = started
@@ -126,6 +127,7 @@ public final class Runner: @unchecked Sendable {
         cancelled = false
         results = []
         pendingRecords = []
+        unfinishedAttempts = []
         failure = nil
         progress = RunProgress(done: 0, total: nodes.count, rows: 0, failed: 0, skipped: 0, elapsed: 0)
         state.unlock()
@@ -144,16 +146,23 @@ public final class Runner: @unchecked Sendable {
         group.wait()
 
         state.lock()
-        let wasCancelled = cancelled && remaining > 0
+        let wasCancelled = cancelled
         let notStarted = remaining
         let items = results
-        let flushError = failure
         state.unlock()
-        try flush(force: true)
-        if let flushError { throw flushError }
         let failed = items.contains { $0.status == .failed || $0.status == .upstreamFailed }
         let status: RunStatus = wasCancelled ? .interrupted : failed ? .failed : .success
-        try runLog.finishRun(runID, status: status, finishedAt: timestamp())
+        // Records that could not be written while the run worked (a full disk, a lock held by
+        // another program) are tried once more here; the run's status is written even when
+        // they still fail, and the first record error is reported.
+        var recordError: (any Error)?
+        do { try flush(force: true) } catch { recordError = error }
+        do {
+            try logLock.withLock { try runLog.finishRun(runID, status: status, finishedAt: timestamp()) }
+        } catch {
+            recordError = recordError ?? error
+        }
+        if let recordError { throw recordError }
         return RunSummary(runID: runID, status: status, items: items, notStarted: notStarted,
                           seconds: (clock.now - started).seconds)
     }
@@ -232,45 +241,83 @@ public final class Runner: @unchecked Sendable {
         }
     }
 
-    /// Runs one item with its retry policy; returns the outcome and the attempt records.
+    /// Runs one item with its retry policy; returns the outcome and the records still to be
+    /// written (attempts whose start or end could not be recorded as they happened).
     private func attempt(_ item: RunPlan.Item, runID: String, destination: any Destination,
                          loader: Loader) -> (RunSummary.ItemResult, [AttemptRecord]) {
         let task = graph.task(item.task)!
-        var records: [AttemptRecord] = []
+        var unrecorded: [AttemptRecord] = []
         var attempt = 1
+        let observer = self.observer
         while true {
-            let startedAt = timestamp()
-            let context = TaskContext(partition: item.partition, runID: runID, attempt: attempt, force: options.force,
-                                      destination: destination, loader: loader)
+            var record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
+                                       attempt: attempt, status: .running, startedAt: timestamp(), finishedAt: nil,
+                                       input: item.input)
+            // Written before the work starts, so a killed process leaves it behind. When the run
+            // log cannot be written now, the attempt is recorded when it ends, or at the run's end.
+            let id = try? logLock.withLock { try runLog.startAttempt(record) }
+            var context = TaskContext(partition: item.partition, runID: runID, attempt: attempt, force: options.force,
+                                      destination: destination, loader: loader, input: item.input)
+            context.reporter = { observer?.loaded($0, item: item) }
+            let result: RunSummary.ItemResult
             do {
                 let outcome = try task.action(context)
                 switch outcome {
                 case .done(let rows):
-                    records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
-                                                 attempt: attempt, status: .success, startedAt: startedAt,
-                                                 finishedAt: timestamp(), rows: rows))
-                    return (.init(task: item.task, partitionKey: item.partition?.key, status: .success,
-                                  attempts: attempt, rows: rows, message: nil), records)
+                    (record.status, record.rows) = (.success, rows)
+                    result = .init(task: item.task, partitionKey: item.partition?.key, status: .success,
+                                   attempts: attempt, rows: rows, message: nil)
                 case .skipped(let reason):
-                    records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
-                                                 attempt: attempt, status: .skipped, startedAt: startedAt,
-                                                 finishedAt: timestamp(), rows: 0, error: reason))
-                    return (.init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
-                                  attempts: attempt, rows: 0, message: reason), records)
+                    (record.status, record.rows, record.error) = (.skipped, 0, reason)
+                    result = .init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
+                                   attempts: attempt, rows: 0, message: reason)
                 }
             } catch {
                 let message = "\(error)"
-                records.append(AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
-                                             attempt: attempt, status: .failed, startedAt: startedAt,
-                                             finishedAt: timestamp(), error: message))
-                guard RetryPolicy.isTransient(error), attempt < task.retry.attempts, !isCancelled else {
+                (record.status, record.error) = (.failed, message)
+                record.finishedAt = timestamp()
+                let retry = RetryPolicy.isTransient(error) && attempt < task.retry.attempts && !isCancelled
+                save(record, id: id, into: &unrecorded)
+                if !retry {
+                    let stopped = isCancelled && RetryPolicy.isTransient(error) && attempt < task.retry.attempts
                     return (.init(task: item.task, partitionKey: item.partition?.key, status: .failed,
-                                  attempts: attempt, rows: 0, message: message), records)
+                                  attempts: attempt, rows: 0,
+                                  message: message + (stopped ? " (not retried: the run was interrupted)" : "")),
+                            unrecorded)
                 }
-                options.sleeper.sleep(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
+                pause(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
                 attempt += 1
+                continue
             }
+            record.finishedAt = timestamp()
+            save(record, id: id, into: &unrecorded)
+            return (result, unrecorded)
         }
+    }
+
+    /// Writes how an attempt ended; keeps it for the end of the run when the run log cannot be
+    /// written now.
+    private func save(_ record: AttemptRecord, id: Int64?, into unrecorded: inout [AttemptRecord]) {
+        do {
+            if let id {
+                try logLock.withLock { try runLog.finishAttempt(id, record) }
+            } else {
+                unrecorded.append(record)
+            }
+        } catch {
+            recordFailure(error)
+            if let id { state.withLock { unfinishedAttempts.append((id, record)) } } else { unrecorded.append(record) }
+        }
+    }
+
+    /// Waits before a retry; ``cancel()`` ends the wait at once (with the real sleeper; an
+    /// injected one is called as it is).
+    private func pause(for duration: Duration) {
+        guard options.sleeper is ThreadSleeper else { return options.sleeper.sleep(for: duration) }
+        let deadline = Date().addingTimeInterval(duration.seconds)
+        state.lock()
+        defer { state.unlock() }
+        while !cancelled && Date() < deadline { _ = state.wait(until: deadline) }
     }
 
     private var isCancelled: Bool {
@@ -342,13 +389,27 @@ public final class Runner: @unchecked Sendable {
     private func flush(force: Bool) throws {
         state.lock()
         let batch = pendingRecords
+        let unfinished = unfinishedAttempts
         pendingRecords = []
+        unfinishedAttempts = []
         lastFlush = ContinuousClock.now
         state.unlock()
-        if batch.isEmpty { return }
         // The run log's connection is used by one thread at a time.
-        try logLock.withLock { try runLog.record(batch) }
+        do {
+            try logLock.withLock {
+                for (id, record) in unfinished { try runLog.finishAttempt(id, record) }
+                if !batch.isEmpty { try runLog.record(batch) }
+            }
+        } catch {
+            state.withLock {
+                pendingRecords = batch + pendingRecords
+                unfinishedAttempts = unfinished + unfinishedAttempts
+            }
+            throw error
+        }
     }
+
+    private var unfinishedAttempts: [(Int64, AttemptRecord)] = []
 
     private let logLock = NSLock()
 

@@ -25,8 +25,8 @@ public final class HashingByteSource: ByteSource {
 
     /// The SHA-256 of a whole file's (decompressed) bytes, without parsing it.
     /// - Throws: ``LoadKitError`` `.io`.
-    public static func fingerprint(ofFile path: String) throws -> String {
-        let source = HashingByteSource(try InputFile.open(path))
+    public static func fingerprint(ofFile path: String, displayName: String? = nil) throws -> String {
+        let source = HashingByteSource(try InputFile.open(path, displayName: displayName ?? path))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while try source.read(into: buffer) > 0 {}

@@ -21,6 +21,10 @@ public protocol Destination: AnyObject {
 
     /// Takes the named lock for `runID`, waiting up to `timeout` for another run (in this or
     /// another process) to release it; a crashed holder's lock is free at once.
+    ///
+    /// Keys name what is locked, for messages: `partition <table> <key>`, `table <table>`
+    /// (an unpartitioned table) or `load <load id>` (an append of one input); the
+    /// ``Loader`` takes one per (table, partition) a load covers, in sorted order.
     /// - Throws: ``LoadKitError`` `.locked` naming the run that holds it (transient).
     func acquireLock(_ key: String, runID: String, timeout: Duration) throws
 
@@ -41,7 +45,18 @@ public protocol Destination: AnyObject {
     /// In one transaction: removes what `plan.scope` covers from the target, inserts every
     /// staged row, and upserts the ledger entries; `beforeCommit` runs last inside it.
     /// A crash at any point leaves the target and ledger as they were before, or as after.
+    /// Inside ``transaction(_:)`` it joins that transaction instead of starting its own.
     func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws
+
+    /// Runs `body` in one write transaction (on SQLite `BEGIN IMMEDIATE`): everything it reads
+    /// is one snapshot, and everything it writes commits together when it returns or rolls back
+    /// when it throws. SQL transforms run their query, staging and commit inside one.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+
+    /// The distinct ``TableDefinition/partitioning`` values recorded in `table`'s ledger
+    /// entries (entries written before loadkit recorded definitions are left out); `nil`
+    /// stands for entries of an unpartitioned table.
+    func recordedPartitionings(table: String) throws -> [String?]
 
     /// The ledger entry of `loadID` in `table`, if any.
     func ledgerEntry(table: String, loadID: String) throws -> LedgerEntry?

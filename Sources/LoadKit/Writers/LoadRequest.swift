@@ -5,14 +5,16 @@ public struct LoadRequest: Sendable {
     /// Where the rows come from.
     public enum Input: Sendable {
         /// A CSV or JSON Lines file (`.gz` allowed).
-        /// - `identity`: names the input in its load id (for `--input` loads): the path as the
-        ///   user gave it, so the load id is the same on every machine.
+        /// - `identity`: names the input in its load id (for `--input` loads): its canonical
+        ///   path relative to the config's folder (``InputIdentity``), so the load id is the
+        ///   same on every machine and for every spelling of the same file.
         /// - `displayName`: how errors name the file.
         case file(path: String, format: SourceFormat, options: SourceOptions, identity: String, displayName: String)
-        /// A SQL query over the same database, with `:partition` bound to the partition key.
-        /// `sourceFingerprint` is recorded in the ledger (the runner passes one made from the SQL
-        /// and the upstream partitions' fingerprints); `nil` makes one from the SQL and the key.
-        case query(sql: String, sourceFingerprint: String?)
+        /// A SQL transform: one read-only query over the same database, with `:partition` bound
+        /// to the partition key. It runs inside the load's own write transaction, so it reads one
+        /// snapshot of its upstream tables; the ledger entry records the SQL and the fingerprints
+        /// of the `upstream` tables' entries it read (see ``TransformInputs``).
+        case query(sql: String, upstream: [String])
     }
 
     /// The part of the table the load covers.
@@ -35,17 +37,48 @@ public struct LoadRequest: Sendable {
     public var scope: Scope
     /// The run this load belongs to, recorded in the ledger.
     public var runID: String
-    /// How long to wait for another process loading the same load id (default 60 s).
+    /// How long to wait for another process holding the lock of a partition this load covers
+    /// (default 60 s).
     public var lockTimeout: Duration
+    /// The table's definition as the ledger records it (columns and types, null tokens,
+    /// partitioning); by default made from ``table`` and the input's options.
+    public var definition: TableDefinition
+    /// When `true`, a load whose ledger entry shows it already loaded from the same source and
+    /// definition changes nothing and returns ``LoadResult/Status/alreadyLoaded``. Decided
+    /// after the load's locks are taken, so a process that waited for another one loading the
+    /// same partition sees its commit and does not load it again. The runner sets it unless
+    /// `--force`.
+    public var skipIfUnchanged: Bool
 
     /// Creates a request.
+    /// - Parameters:
+    ///   - definition: `nil` makes it from `table` and the input's options.
     public init(table: TargetTable, input: Input, scope: Scope, runID: String = RunID.make(),
-                lockTimeout: Duration = .seconds(60)) {
+                lockTimeout: Duration = .seconds(60), definition: TableDefinition? = nil,
+                skipIfUnchanged: Bool = false) {
         self.table = table
         self.input = input
         self.scope = scope
         self.runID = runID
         self.lockTimeout = lockTimeout
+        self.skipIfUnchanged = skipIfUnchanged
+        if let definition {
+            self.definition = definition
+        } else if case .file(_, _, let options, _, _) = input {
+            self.definition = TableDefinition(table: table, options: options)
+        } else {
+            self.definition = TableDefinition(table: table, options: nil)
+        }
+    }
+
+    /// The key of the partition a static load covers, else `nil`.
+    public var partitionKey: String? {
+        if case .partition(let p) = scope { p.key } else { nil }
+    }
+
+    /// The identity of the input file of a dynamic load or an append of one file, else `nil`.
+    public var inputIdentity: String? {
+        if case .dynamic = scope, case .file(_, _, _, let identity, _) = input { identity } else { nil }
     }
 
     /// The load id of this task (see ``LoadID``).

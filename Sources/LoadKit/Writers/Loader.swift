@@ -46,19 +46,71 @@ public final class Loader {
         let table = request.table
         try checkScope(request)
         try destination.prepareCatalog()
+        try checkPartitioning(request)
         try destination.ensureTable(table)
         let loadID = request.loadID
-        try destination.acquireLock(loadID, runID: request.runID, timeout: request.lockTimeout)
-        var result: LoadResult
-        do {
-            result = try stageAndCommit(request, loadID: loadID)
-        } catch {
-            try? destination.releaseLock(loadID, runID: request.runID)
-            throw error
+        let locks = LoadLocks(destination: destination, runID: request.runID, timeout: request.lockTimeout)
+        defer { locks.releaseAll() }
+        // Locks known before staging: the static partition (or whole table), and an append's
+        // load id. A dynamic load's partitions are known once staged; it locks them then.
+        switch request.scope {
+        case .partition(let p):
+            try locks.acquire([LoadLocks.partition(table.name, p.key)])
+        case .wholeTable where table.writeMode == .replace:
+            try locks.acquire([LoadLocks.wholeTable(table.name)])
+        case .dynamic where table.writeMode == .replace && table.partitioning == nil:
+            try locks.acquire([LoadLocks.wholeTable(table.name)])
+        case .wholeTable, .dynamic:
+            break
         }
-        try destination.releaseLock(loadID, runID: request.runID)
+        if table.writeMode == .append { try locks.acquire(["load \(loadID)"]) }
+        var result: LoadResult
+        if case .query(let sql, let upstream) = request.input {
+            result = try destination.transaction {
+                let inputs = try TransformInputs(sql: sql, partitionKey: request.partitionKey, upstream: upstream,
+                                                 destination: destination)
+                if let unchanged = try unchangedResult(request, loadID: loadID, source: inputs.sourceFingerprint) {
+                    return unchanged
+                }
+                return try stageAndCommit(request, loadID: loadID, locks: locks, transform: inputs)
+            }
+        } else {
+            if request.skipIfUnchanged, case .file(let path, _, _, _, let name) = request.input,
+               try destination.ledgerEntry(table: table.name, loadID: loadID) != nil {
+                let source = try HashingByteSource.fingerprint(ofFile: path, displayName: name)
+                if let unchanged = try unchangedResult(request, loadID: loadID, source: source) { return unchanged }
+            }
+            result = try stageAndCommit(request, loadID: loadID, locks: locks, transform: nil)
+        }
+        if result.status == .loaded { try FailPoint.afterCommit.reach() }
         result.loadID = loadID
         return result
+    }
+
+    /// The result of a load that finds its ledger entry written from the same source and
+    /// definition (only when the request asks to skip such loads), or `nil`.
+    private func unchangedResult(_ request: LoadRequest, loadID: String, source: String) throws -> LoadResult? {
+        guard request.skipIfUnchanged,
+              let entry = try destination.ledgerEntry(table: request.table.name, loadID: loadID),
+              entry.sourceFingerprint == source,
+              entry.definitionFingerprint == nil || entry.definitionFingerprint == request.definition.fingerprint
+        else { return nil }
+        return LoadResult(status: .alreadyLoaded, table: request.table.name, loadID: loadID, entries: [entry],
+                          rowsRead: 0, rowsSkipped: 0, sourceFingerprint: source)
+    }
+
+    /// Refuses a load whose table was loaded with another partitioning (column, granularity or
+    /// time zone): replacing partitions one by one would leave rows of the old partitions beside
+    /// the new ones (a day→month change would keep every row twice).
+    private func checkPartitioning(_ request: LoadRequest) throws {
+        let recorded = try destination.recordedPartitionings(table: request.table.name)
+        guard let old = recorded.first(where: { $0 != request.definition.partitioning }) else { return }
+        let change = request.definition.partitioningChange(from: old) ?? "partitioning changed"
+        throw LoadKitError(.partitioningChanged,
+            "table '\(request.table.name)' was loaded with different partitions (\(change)); loadkit does not split "
+            + "or merge loaded partitions, and nothing was changed. Rebuild the table with the new partitioning: "
+            + "`loadkit backfill --table \(request.table.name) --from KEY --to KEY --rebuild` (drops the table and its "
+            + "ledger entries, then loads the range), or restore the old definition in loadkit.yml")
     }
 
     /// The columns and types a SQL transform's query returns, for a target whose columns are
@@ -106,7 +158,8 @@ public final class Loader {
         }
     }
 
-    private func stageAndCommit(_ request: LoadRequest, loadID: String) throws -> LoadResult {
+    private func stageAndCommit(_ request: LoadRequest, loadID: String, locks: LoadLocks,
+                                transform: TransformInputs?) throws -> LoadResult {
         let table = request.table
         let stagingName = LoadID.stagingName(for: loadID)
         let staging = try destination.createStaging(stagingName, for: table)
@@ -116,11 +169,19 @@ public final class Loader {
             let started = clock.now
             staged = try stage(request, loadID: loadID, into: staging)
             try staging.finish()
-            if case .query = request.input {
+            if let transform {
                 staged.fingerprints = try stagedFingerprints(stagingName, table: table)
+                staged.sourceFingerprint = transform.sourceFingerprint
+                staged.upstream = transform.upstream
             }
             let stagedAt = clock.now
             try FailPoint.afterStaging.reach()
+            if case .dynamic = request.scope, table.partitioning != nil, table.writeMode == .replace {
+                // The partitions this load replaces, now known: locked in key order, so two
+                // dynamic loads never wait for each other in a cycle.
+                try locks.acquire(staged.fingerprints.keys.compactMap { $0 }.sorted()
+                    .map { LoadLocks.partition(table.name, $0) })
+            }
             var result = try commit(request, loadID: loadID, stagingName: stagingName, staged: staged)
             result.stagingSeconds = (stagedAt - started).seconds
             result.commitSeconds = (clock.now - stagedAt).seconds
@@ -140,6 +201,7 @@ public final class Loader {
         var rowsRead = 0
         var rowsSkipped = 0
         var sourceFingerprint = ""
+        var upstream: String?
     }
 
     private func stage(_ request: LoadRequest, loadID: String, into staging: any StagingWriter) throws -> Staged {
@@ -152,10 +214,8 @@ public final class Loader {
                                        line: { source.line }, next: { try source.next(into: &$0) })
             staged.sourceFingerprint = bytes.hex
             return staged
-        case .query(let sql, let sourceFingerprint):
-            var staged = try stageQuery(request, sql: sql, loadID: loadID, into: staging)
-            if let sourceFingerprint { staged.sourceFingerprint = sourceFingerprint }
-            return staged
+        case .query(let sql, _):
+            return try stageQuery(request, sql: sql, loadID: loadID, into: staging)
         }
     }
 
@@ -259,7 +319,6 @@ public final class Loader {
             if table.writeMode == .append { stored[table.schema.columns.count] = .text(loadID) }
             try stored.withUnsafeBufferPointer { try staging.insert($0) }
         })
-        staged.sourceFingerprint = Self.sha256Hex("sql\u{0}\(sql)\u{0}\(requested ?? "")")
         return staged
     }
 
@@ -279,7 +338,10 @@ public final class Loader {
         func entry(_ key: String?, _ id: String, _ fingerprint: Fingerprint) -> LedgerEntry {
             LedgerEntry(table: table.name, partitionKey: key, loadID: id, writeMode: table.writeMode,
                         fingerprint: fingerprint, sourceFingerprint: staged.sourceFingerprint,
-                        runID: request.runID, loadedAt: loadedAt)
+                        runID: request.runID, loadedAt: loadedAt,
+                        definitionFingerprint: request.definition.fingerprint,
+                        partitioning: request.definition.partitioning, upstream: staged.upstream,
+                        input: request.inputIdentity)
         }
         let scope: CommitPlan.Scope
         switch (table.writeMode, request.scope) {
@@ -341,7 +403,6 @@ public final class Loader {
         }
         let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
         try destination.commit(plan) { try FailPoint.beforeCommit.reach() }
-        try FailPoint.afterCommit.reach()
         return result
     }
 

@@ -19,6 +19,7 @@ extension LoadKitCommand {
                   loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31
                   loadkit backfill --table flights --from 2013-01-01 --dry-run
                   loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31 --force --concurrency 4
+                  loadkit backfill --table flights --from 2013-01 --to 2013-12 --rebuild   (after a granularity change)
 
                 --to defaults to the last complete partition before now, in the table's time zone.
                 --json prints the run summary: {"runId", "status", "counts", "rows", "seconds",
@@ -52,6 +53,11 @@ extension LoadKitCommand {
         @Flag(name: .long, help: "Print the plan: every partition and what would happen to it. Writes nothing.")
         var dryRun = false
 
+        @Flag(name: .long, help: ArgumentHelp(
+            "Drop the table and its ledger entries first, then load the range: for a changed partition column, granularity or time zone, or changed columns.",
+            discussion: "Rows outside the range are gone afterwards; the run history stays."))
+        var rebuild = false
+
         func validate() throws {
             if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         }
@@ -67,13 +73,22 @@ extension LoadKitCommand {
                 let pipeline = try Pipeline(config: config)
                 let plan = try RunPlanning.plan(pipeline, tables: [table], partitions: partitions)
                 if dryRun {
-                    try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json)
+                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json) {
+                        throw ExitCode(ExitStatus.failure)
+                    }
                     return
                 }
                 if partitions.isEmpty {
                     if global.json { try RunOutput.printNothingToDo() }
                     else { print("backfill \(table): nothing to do; no partition from \(from) is complete yet") }
                     return
+                }
+                if rebuild {
+                    guard tableConfig.sql != nil || tableConfig.source != nil else { throw ValidationErrorText("nothing to rebuild") }
+                    try LoadKitSQLiteDestinationFactory.open(config).dropTable(table)
+                    if !global.quiet {
+                        FileHandle.standardError.write(Data("backfill \(table): dropped the table and its ledger entries (--rebuild)\n".utf8))
+                    }
                 }
                 let runner = try pipeline.runner(concurrency: concurrency, force: force, failFast: failFast)
                 if !global.quiet { runner.observer = ProgressLine(label: "backfill \(table)") }

@@ -87,38 +87,51 @@ extension LoadKitCommand {
             }
         }
 
-        /// Runs the load as a one-task run, so it is recorded in `_loadkit_runs` and
-        /// `_loadkit_attempts` and retried by the table's retry policy like any task.
+        /// Runs the load as a one-item run of the configured pipeline, so it is recorded in
+        /// `_loadkit_runs` (with its plan: the table, the partition or the input file) and
+        /// `_loadkit_attempts`, retried by the table's retry policy like any task, and loads a
+        /// transform exactly as a backfill does (the same source fingerprint).
         static func loadRecorded(config: LoadKitConfig, table: LoadKitConfig.TableConfig, partition: String?,
                                  input: String?) throws -> LoadResult {
-            let runID = RunID.make()
-            let request = try LoadPlanner(config: config).request(for: table, partition: partition, input: input, runID: runID)
+            let item = try item(config: config, table: table, partition: partition, input: input)
+            let pipeline = try Pipeline(config: config)
+            let runner = try pipeline.runner(concurrency: 1, force: true)
             let box = ResultBox()
-            var scoped: Partition?
-            if case .partition(let p) = request.scope { scoped = p }
-            let task = RunTask(name: table.name, partitioned: scoped != nil,
-                               retry: RetryPolicy(attempts: table.retry.attempts, initialDelay: table.retry.initialDelay,
-                                                  maxDelay: table.retry.maxDelay)) { context in
-                let result = try context.loader.load(request)
-                box.set(result)
-                return result.status == .loaded ? .done(rows: result.rowsWritten) : .skipped(reason: result.status.rawValue)
-            }
-            let path = config.warehouse
-            let timeout = config.defaults.lockTimeout
-            let runner = Runner(graph: try TaskGraph([task]),
-                                destinations: { try SQLiteDestination(path: path, busyTimeout: timeout) },
-                                runLog: try SQLiteDestination(path: path, busyTimeout: timeout),
-                                options: .init(concurrency: 1))
-            let summary = try runner.run(RunPlan(items: [.init(task: table.name, partition: scoped)]), runID: runID,
-                                         command: "load", arguments: Array(CommandLine.arguments.dropFirst()))
+            runner.observer = box
+            SignalHandling.install(cancelling: runner)
+            let command = ProcessInfo.processInfo.environment["LOADKIT_RUN_COMMAND"] ?? "load"
+            let summary = try runner.run(RunPlan(items: [item]), command: command,
+                                         arguments: Array(CommandLine.arguments.dropFirst()))
             if let result = box.get(), summary.status == .success { return result }
             throw LoadFailed(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))")
         }
 
-        final class ResultBox: @unchecked Sendable {
+        /// The run item of `load --table T [--partition KEY | --input FILE]`.
+        /// - Throws: a usage error for flags that do not fit the table; ``LoadKitError``
+        ///   `.partitionKey` for a malformed key.
+        static func item(config: LoadKitConfig, table: LoadKitConfig.TableConfig, partition: String?,
+                         input: String?) throws -> RunPlan.Item {
+            if let input {
+                guard table.sql == nil else {
+                    throw ValidationErrorText("table '\(table.name)' is a SQL transform; it takes no --input")
+                }
+                // The path the load opens, absolute, so a rerun from another folder finds it.
+                return RunPlan.Item(task: table.name, partition: nil, input: InputIdentity.canonicalPath(input))
+            }
+            if let key = try table.partitionKey(partition) {
+                return RunPlan.Item(task: table.name, partition: try table.scheme!.partition(forKey: key))
+            }
+            guard table.partition == nil else {
+                throw ValidationErrorText("table '\(table.name)' is partitioned: give --partition KEY or --input FILE")
+            }
+            return RunPlan.Item(task: table.name, partition: nil)
+        }
+
+        final class ResultBox: RunObserver, @unchecked Sendable {
             private let lock = NSLock()
             private var result: LoadResult?
-            func set(_ r: LoadResult) { lock.withLock { result = r } }
+            func runProgressed(_ progress: RunProgress) {}
+            func loaded(_ result: LoadResult, item: RunPlan.Item) { lock.withLock { self.result = result } }
             func get() -> LoadResult? { lock.withLock { result } }
         }
 

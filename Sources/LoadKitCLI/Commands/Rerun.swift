@@ -9,10 +9,14 @@ extension LoadKitCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run again exactly the tasks that failed, for the same partitions.",
             discussion: """
-                With RUN_ID: the failed and upstream_failed tasks of that run. With --failed: every
-                table and partition whose most recent attempt failed, whatever run it was in.
-                The new run is recorded with the old run as its parent (with --failed, when every
-                failure came from one run).
+                With RUN_ID: every item of that run's plan that did not succeed — failed,
+                upstream_failed, interrupted (its process was killed), or never started — for the
+                same partitions, and a `load --input FILE` with that same FILE. With --failed:
+                every table and partition (or input file) whose most recent attempt failed or was
+                interrupted, whatever run it was in, and the never-started items of interrupted
+                runs; failures superseded by a later success, and runs dismissed with
+                `loadkit runs dismiss`, do not count. The new run is recorded with the old run as
+                its parent (with --failed, when every failure came from one run).
 
                 Examples:
                   loadkit rerun 20261129T174833Z-39f07352
@@ -43,30 +47,44 @@ extension LoadKitCommand {
                     return
                 }
                 let log = try SQLiteDestination(path: config.warehouse)
-                let attempts: [AttemptRecord]
+                try log.reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
+                var planned: [(item: PlannedItem, runID: String)] = []
                 if let runID {
-                    guard try log.run(runID) != nil else {
+                    guard let run = try log.run(runID) else {
                         throw ValidationErrorText("no run \(runID); `loadkit runs` lists them")
                     }
-                    attempts = try log.attempts(runID: runID)
+                    planned = Self.unfinished(run, attempts: try log.attempts(runID: runID)).map { ($0, runID) }
                 } else {
-                    attempts = try log.latestAttempts()
-                }
-                let failedItems = attempts.filter { $0.status == .failed || $0.status == .upstreamFailed }
-                var seen = Set<String>()
-                var items: [RunPlan.Item] = []
-                for attempt in failedItems where seen.insert("\(attempt.table)\u{0}\(attempt.partitionKey ?? "")").inserted {
-                    guard pipeline.graph.task(attempt.table) != nil else {
-                        throw ValidationErrorText("table '\(attempt.table)' of that run is no longer in the config")
+                    let latest = try log.latestAttempts()
+                    planned = latest.filter(\.status.needsRerun).map {
+                        (PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input), $0.runID)
                     }
-                    let partition = try attempt.partitionKey.map { key in
-                        guard let scheme = try pipeline.scheme(of: attempt.table) else {
-                            throw ValidationErrorText("table '\(attempt.table)' is no longer partitioned")
+                    let attempted = Set(latest.map { PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input) })
+                    for run in try log.runs(limit: 1000, failedOnly: false)
+                    where run.status == .interrupted && run.dismissedAt == nil {
+                        let started = Set(try log.attempts(runID: run.runID).map {
+                            PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input)
+                        })
+                        for item in run.plan ?? [] where !started.contains(item) && !attempted.contains(item) {
+                            planned.append((item, run.runID))
+                        }
+                    }
+                }
+                var seen = Set<PlannedItem>()
+                var items: [RunPlan.Item] = []
+                for (item, _) in planned where seen.insert(item).inserted {
+                    guard pipeline.graph.task(item.table) != nil else {
+                        throw ValidationErrorText("table '\(item.table)' of that run is no longer in the config")
+                    }
+                    let partition = try item.partition.map { key in
+                        guard let scheme = try pipeline.scheme(of: item.table) else {
+                            throw ValidationErrorText("table '\(item.table)' is no longer partitioned")
                         }
                         return try scheme.partition(forKey: key)
                     }
-                    items.append(RunPlan.Item(task: attempt.table, partition: partition))
+                    items.append(RunPlan.Item(task: item.table, partition: partition, input: item.input))
                 }
+                let failedItems = planned
                 if items.isEmpty {
                     if global.json { try RunOutput.printNothingToDo() } else { print("nothing failed; nothing to re-run") }
                     return
@@ -86,6 +104,18 @@ extension LoadKitCommand {
             } catch {
                 throw ExitStatus.report(error)
             }
+        }
+
+        /// The items of `run`'s plan that did not end in success or skipped (for a run recorded
+        /// without a plan: its failed, upstream_failed and interrupted attempts).
+        static func unfinished(_ run: RunRecord, attempts: [AttemptRecord]) -> [PlannedItem] {
+            var last: [PlannedItem: AttemptStatus] = [:]
+            for a in attempts { last[PlannedItem(table: a.table, partition: a.partitionKey, input: a.input)] = a.status }
+            guard let plan = run.plan else {
+                return attempts.filter(\.status.needsRerun)
+                    .map { PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input) }
+            }
+            return plan.filter { last[$0].map(\.needsRerun) ?? true }
         }
     }
 }

@@ -51,7 +51,9 @@ extension LoadKitCommand {
                 let plan = RunPlan(graph: pipeline.graph, tasks: Set(config.tables.map(\.name)), partitions: partitions)
                 let title = "run" + (partitions.first.map { " \($0.key)" } ?? "")
                 if dryRun {
-                    try DryRun.print(plan, pipeline: pipeline, force: force, table: "*", json: global.json)
+                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: "*", json: global.json) {
+                        throw ExitCode(ExitStatus.failure)
+                    }
                     return
                 }
                 let runner = try pipeline.runner(force: force)

@@ -13,13 +13,14 @@ extension LoadKitCommand {
                   loadkit runs                  the 20 newest runs
                   loadkit runs --failed         failed runs, each with its failed tasks and errors
                   loadkit runs show RUN_ID      one run with every attempt
+                  loadkit runs dismiss RUN_ID   stop counting a run's failures in status and rerun --failed
 
                 --json prints {"runs": [run]} or, for show, {"run": run, "attempts": [attempt]}; a run
                 is {"runId", "parentRunId", "command", "args", "startedAt", "finishedAt", "status",
                 "failures": [attempt]}, an attempt {"table", "partition", "attempt", "status",
                 "startedAt", "finishedAt", "rows", "error"}.
                 """,
-            subcommands: [List.self, Show.self],
+            subcommands: [List.self, Show.self, Dismiss.self],
             defaultSubcommand: List.self
         )
 
@@ -29,7 +30,7 @@ extension LoadKitCommand {
             var attempt: Int
             var status: String
             var startedAt: String
-            var finishedAt: String
+            var finishedAt: String?
             var rows: Int?
             var error: String?
 
@@ -74,21 +75,26 @@ extension LoadKitCommand {
             enum CodingKeys: String, CodingKey { case runId, parentRunId, command, args, startedAt, finishedAt, status, failures }
         }
 
+        /// The run log, after marking runs whose process died `interrupted`.
         static func openLog(_ global: GlobalOptions) throws -> SQLiteDestination? {
             let config = try global.loadConfig()
             guard FileManager.default.fileExists(atPath: config.warehouse) else { return nil }
-            return try SQLiteDestination(path: config.warehouse)
+            let log = try SQLiteDestination(path: config.warehouse)
+            try log.reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
+            return log
         }
 
         static func line(_ r: RunRecord) -> String {
             "\(r.runID)  \(r.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))  \(r.startedAt)  "
                 + "loadkit \(r.arguments.joined(separator: " "))"
                 + (r.parentRunID.map { "  (rerun of \($0))" } ?? "")
+                + (r.dismissedAt.map { "  (dismissed \($0))" } ?? "")
         }
 
         static func line(_ a: AttemptRecord) -> String {
             "  \(a.status.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(a.table)"
-                + (a.partitionKey.map { " \($0)" } ?? "") + (a.attempt > 0 ? " attempt \(a.attempt)" : "")
+                + (a.partitionKey.map { " \($0)" } ?? "") + (a.input.map { " \($0)" } ?? "")
+                + (a.attempt > 0 ? " attempt \(a.attempt)" : "")
                 + (a.rows.map { ", \($0) rows" } ?? "") + (a.error.map { ": \($0)" } ?? "")
         }
 
@@ -169,6 +175,42 @@ extension LoadKitCommand {
                     print(Runs.line(run))
                     print("  finished \(run.finishedAt ?? "-")")
                     attempts.forEach { print(Runs.line($0)) }
+                } catch {
+                    throw ExitStatus.report(error)
+                }
+            }
+        }
+
+        struct Dismiss: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Stop counting a run's failures: status and rerun --failed leave them out.",
+                discussion: """
+                    The run and its attempts stay in the history (`loadkit runs show` marks it dismissed);
+                    only its failures stop counting. A failure superseded by a later success stops
+                    counting by itself.
+
+                    Examples:
+                      loadkit runs dismiss 20261129T174833Z-39f07352
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+
+            @Argument(help: ArgumentHelp("The run id.", valueName: "run-id"))
+            var runID: String
+
+            func run() throws {
+                do {
+                    guard let log = try Runs.openLog(global), try log.run(runID) != nil else {
+                        throw ValidationErrorText("no run \(runID); `loadkit runs` lists them")
+                    }
+                    let now = CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970))
+                    try log.dismissRun(runID, at: now)
+                    if global.json {
+                        struct Report: Encodable { var runId: String; var dismissedAt: String }
+                        try JSONOutput.print(Report(runId: runID, dismissedAt: now))
+                    } else {
+                        print("run \(runID) dismissed: its failures no longer count in status and rerun --failed")
+                    }
                 } catch {
                     throw ExitStatus.report(error)
                 }

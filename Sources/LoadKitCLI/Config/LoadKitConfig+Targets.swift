@@ -45,3 +45,19 @@ extension LoadKitConfig.TableConfig {
         partition.map { PartitionScheme(granularity: $0.granularity, timeZone: $0.timeZone) }
     }
 }
+
+extension LoadKitConfig.TableConfig {
+    /// The table's definition as its loads record it in the ledger (SPEC.md G6): the same value
+    /// the runner's tasks compute, so `status` and `--dry-run` see exactly what a load would.
+    func definition() throws -> TableDefinition {
+        if sql != nil {
+            let partitioning = partition.map {
+                TargetTable.Partitioning(column: $0.column,
+                                         scheme: PartitionScheme(granularity: $0.granularity, timeZone: $0.timeZone),
+                                         sourceColumn: nil)
+            }
+            return TableDefinition(columns: schema?.columns, options: nil, partitioning: partitioning, writeMode: write)
+        }
+        return TableDefinition(table: try targetTable(), options: source?.options)
+    }
+}

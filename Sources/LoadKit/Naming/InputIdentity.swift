@@ -1,0 +1,34 @@
+import Foundation
+
+/// The identity of an input file in its load id (SPEC.md §5): its canonical path — symlinks,
+/// `.` and `..` resolved (`realpath(3)`) — relative to a base folder (the config's) when inside
+/// it, so `d1.csv`, `./d1.csv`, `sub/../d1.csv`, a symlink to it and its absolute path are one
+/// input, and the identity is the same on every machine that keeps the data beside the config.
+public enum InputIdentity {
+    /// The canonical absolute path of `path` (relative paths against `workingDirectory`); the
+    /// path with `.`/`..` removed when the file does not exist (so its load fails later with a
+    /// clear "not found", under a stable name).
+    public static func canonicalPath(_ path: String,
+                                     workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let absolute = path.hasPrefix("/") ? path : workingDirectory + "/" + path
+        if let resolved = realpath(absolute, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        return URL(fileURLWithPath: absolute).standardized.path
+    }
+
+    /// The identity of `path`: canonical, relative to `baseDirectory` (itself canonicalized)
+    /// when the file is inside it, else absolute.
+    /// - Parameters:
+    ///   - path: as the user or the config names it.
+    ///   - baseDirectory: the config file's folder; empty for none.
+    public static func identity(of path: String, baseDirectory: String,
+                                workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let canonical = canonicalPath(path, workingDirectory: workingDirectory)
+        guard !baseDirectory.isEmpty else { return canonical }
+        let base = canonicalPath(baseDirectory, workingDirectory: workingDirectory)
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return canonical.hasPrefix(prefix) ? String(canonical.dropFirst(prefix.count)) : canonical
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// How paths are shown in messages.
+enum PathDisplay {
+    /// `path` relative to `directory` when inside it, else as it is.
+    static func relative(_ path: String, to directory: String) -> String {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    /// `path` relative to the working directory when inside it.
+    static func display(_ path: String) -> String {
+        relative(path, to: FileManager.default.currentDirectoryPath)
+    }
+}
