@@ -74,9 +74,18 @@ enum DryRun {
                 + (definition.partitioningChange(from: old) ?? "partitioning changed")
                 + "); rebuild it with backfill --rebuild")
         }
-        let scope: LoadID.Scope = item.partition.map { .partition($0.key) } ?? .table
-        let entry = try destination?.ledgerEntry(table: table.name,
-                                                 loadID: LoadID.make(table: table.name, mode: table.write, scope: scope))
+        // The load id exactly as the task makes it (an unpartitioned append is named by its file).
+        let loadID: String
+        if let source = table.source {
+            let template = SourceTemplate(path: source.path, format: source.format, options: source.options,
+                                          baseDirectory: base)
+            loadID = LoadRequest(table: try table.targetTable(), input: template.input(for: item.partition).input,
+                                 scope: item.partition.map { .partition($0) } ?? .wholeTable).loadID
+        } else {
+            loadID = LoadID.make(table: table.name, mode: table.write,
+                                 scope: item.partition.map { .partition($0.key) } ?? .table)
+        }
+        let entry = try destination?.ledgerEntry(table: table.name, loadID: loadID)
         let definitionChanged = entry?.definitionFingerprint.map { $0 != definition.fingerprint } ?? false
         if let source = table.source {
             let path = item.partition.map { $0.fill(source.path) } ?? source.path

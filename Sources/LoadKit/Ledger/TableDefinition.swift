@@ -1,3 +1,5 @@
+import Foundation
+
 /// What of a table's definition the stored rows depend on (SPEC.md G6, §4): its columns and
 /// types, null tokens (the table's and each column's), partition column, granularity and time
 /// zone. The ledger records its ``fingerprint`` with every entry, and its ``partitioning`` text,
@@ -52,10 +54,10 @@ public struct TableDefinition: Sendable, Hashable {
         }
         if let options {
             lines.append("null=" + Self.list(options.nullTokens))
-            lines.append("timezone=\(options.timeZone.identifier)")
+            lines.append("timezone=\(Self.zoneName(options.timeZone))")
         }
         if let p = partitioning {
-            let text = "\(p.column) \(p.scheme.granularity.rawValue) \(p.scheme.timeZone.identifier)"
+            let text = "\(p.column) \(p.scheme.granularity.rawValue) \(Self.zoneName(p.scheme.timeZone))"
             lines.append("partition=\(text) from=\(p.sourceColumn ?? "-")")
             self.partitioning = text
         } else {
@@ -67,6 +69,12 @@ public struct TableDefinition: Sendable, Hashable {
     /// 32 lower-case hex digits: the first 128 bits of the SHA-256 of ``canonicalText``.
     public var fingerprint: String {
         String(HashingByteSource.sha256Hex(Array(canonicalText.utf8)).prefix(32))
+    }
+
+    /// The zone's IANA name; `UTC` for the zone Foundation names `GMT` (the same zone, which
+    /// the config spells `UTC`).
+    static func zoneName(_ zone: TimeZone) -> String {
+        zone.identifier == "GMT" ? "UTC" : zone.identifier
     }
 
     /// Tokens as a JSON-like list, so `["a,b"]` and `["a", "b"]` differ.
