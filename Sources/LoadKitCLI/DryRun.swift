@@ -33,7 +33,7 @@ enum DryRun {
     /// `upstream_failed` (an upstream item of the same partition fails). A transform whose
     /// upstream item loads or reloads in this plan reloads; otherwise its source fingerprint
     /// is computed from the ledger exactly as its load would.
-    static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool) throws -> [Step] {
+    static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool, rebuilding: Set<String> = []) throws -> [Step] {
         let config = pipeline.config
         let destination = FileManager.default.fileExists(atPath: config.warehouse)
             ? try SQLiteDestination(readingOnly: config.warehouse) : nil
@@ -50,7 +50,8 @@ enum DryRun {
             func step(_ action: String, _ reason: String) -> Step {
                 Step(table: item.task, partition: item.partition?.key, action: action, reason: reason)
             }
-            let decided = try decide(item, table: table, config: config, destination: destination, force: force,
+            let decided = try decide(item, table: table, config: config,
+                                     destination: rebuilding.contains(table.name) ? nil : destination, force: force,
                                      base: base, upstream: table.dependsOn.map { dependency in
                                          (dependency, actions[id(dependency, item.partition?.key)]
                                              ?? actions[id(dependency, nil)])
@@ -126,8 +127,10 @@ enum DryRun {
 
     /// Prints the plan.
     /// - Returns: whether it foresees a failure (the command then exits 1).
-    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool) throws -> Bool {
-        let steps = try steps(plan, pipeline: pipeline, force: force)
+    /// - Parameter rebuilding: tables `--rebuild` drops first (planned as not loaded).
+    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool,
+                      rebuilding: Set<String> = []) throws -> Bool {
+        let steps = try steps(plan, pipeline: pipeline, force: force, rebuilding: rebuilding)
         if json {
             FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(table: table, plan: steps)))
             Swift.print()

@@ -101,6 +101,8 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             let existing = try columns(of: table.name)
             if existing.isEmpty {
                 try create(table, as: table.name)
+            } else if existing == wanted {
+                // Another connection created it meanwhile.
             } else if existing.map(\.name) == wanted.map(\.name), try loaded(table.name) {
                 // Only column types changed in a table loadkit loaded (its definition changed; its
                 // loaded partitions are stale until reloaded): rebuild the table with the new

@@ -81,7 +81,7 @@ import Testing
         try workspace.corrupt(day: "2013-01-02", line: 2, column: "arr_delay", with: "1")
         let result = try workspace.run(["status", "--table", "flights"])
         #expect(result.stdout.contains("\n     1■  2~  3   4   5   6\n"))
-        #expect(result.stdout.hasSuffix("\n1 loaded, 0 failed, 0 missing, 1 stale\n"))
+        #expect(result.stdout.hasSuffix("\n1 loaded, 0 failed, 0 missing, 1 stale\nstale 2013-01-02 (1 partition): source changed\n"))
     }
 
     @Test("Before any load, status says there is nothing yet and creates no warehouse")

@@ -73,7 +73,8 @@ extension LoadKitCommand {
                 let pipeline = try Pipeline(config: config)
                 let plan = try RunPlanning.plan(pipeline, tables: [table], partitions: partitions)
                 if dryRun {
-                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json) {
+                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json,
+                                        rebuilding: rebuild ? [table] : []) {
                         throw ExitCode(ExitStatus.failure)
                     }
                     return
