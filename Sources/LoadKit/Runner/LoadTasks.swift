@@ -73,8 +73,14 @@ extension RunTask {
             context.report(result)
             switch result.status {
             case .loaded: return .done(rows: result.rowsWritten)
-            case .alreadyLoaded: return .skipped(reason: table.writeMode == .append && request.skipIfUnchanged
-                ? "already appended from an unchanged source" : "already loaded from an unchanged source")
+            case .alreadyLoaded:
+                // Found unchanged under the lock before staging, or (an append) staged and found
+                // to hold the rows its load id already appended.
+                guard result.stagingSeconds == 0 && result.rowsRead == 0 else {
+                    return .skipped(reason: "already loaded with the same content")
+                }
+                return .skipped(reason: table.writeMode == .append
+                    ? "already appended from an unchanged source" : "already loaded from an unchanged source")
             case .nothingToLoad: return .skipped(reason: "the source has no rows")
             }
         }
@@ -97,7 +103,8 @@ extension RunTask {
         RunTask(name: name, dependsOn: dependsOn, partitioned: partitioning != nil, retry: retry) { context in
             let key = context.partition?.key
             // Declared columns, else those of the existing table, else the query's own types.
-            let existing = try context.destination.existingColumns(of: name).map { column in
+            let existing = try context.destination.existingColumns(of: name)
+                .filter { $0.name != TargetTable.loadIDColumn }.map { column in
                 Column(column.name, ColumnType.allCases.first { $0.sqlType == column.sqlType } ?? .text)
             }
             let known = try schema ?? (existing.isEmpty ? nil : TableSchema(existing))

@@ -87,7 +87,7 @@ extension LoadKitCommand {
         static func line(_ r: RunRecord) -> String {
             "\(r.runID)  \(r.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))  \(r.startedAt)  "
                 + "loadkit \(r.arguments.joined(separator: " "))"
-                + (r.parentRunID.map { "  (rerun of \($0))" } ?? "")
+                + (r.parentRunID.map { r.command == "verify" ? "  (step of verify \($0))" : "  (rerun of \($0))" } ?? "")
                 + (r.dismissedAt.map { "  (dismissed \($0))" } ?? "")
         }
 
