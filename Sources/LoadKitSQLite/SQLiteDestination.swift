@@ -266,7 +266,7 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     public func query(_ sql: String, partitionKey: String?,
                       columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                       row: ([Value]) throws -> Void) throws {
-        let statement = try connection.prepare(sql)
+        let statement = try connection.prepareReadOnlyQuery(sql)
         let index = statement.parameterIndex(":partition")
         if index > 0 { try statement.bind(partitionKey.map(Value.text) ?? .null, at: index) }
         try columns((0..<statement.columnCount).map { i in
