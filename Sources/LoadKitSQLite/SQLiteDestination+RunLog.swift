@@ -6,46 +6,58 @@ import LoadKit
 /// `interrupted` by the next run on the same host.
 extension SQLiteDestination: RunLog {
     public func startRun(_ run: RunRecord) throws {
-        try prepareCatalog()
-        let host = ProcessInfo.processInfo.hostName
-        let arguments = String(decoding: try JSONEncoder().encode(run.arguments), as: UTF8.self)
-        try connection.transaction {
-            for row in try connection.query("SELECT run_id, pid FROM _loadkit_runs WHERE status = 'running' AND host = ?",
-                                            [.text(host)]) {
-                guard case .integer(let pid) = row[1], kill(pid_t(pid), 0) != 0, errno == ESRCH else { continue }
-                try connection.prepare("UPDATE _loadkit_runs SET status = 'interrupted', finished_at = ? WHERE run_id = ?")
-                    .execute([.text(run.startedAt), row[0]])
+        do {
+            try prepareCatalog()
+            let host = ProcessInfo.processInfo.hostName
+            let arguments = String(decoding: try JSONEncoder().encode(run.arguments), as: UTF8.self)
+            try connection.transaction {
+                for row in try connection.query("SELECT run_id, pid FROM _loadkit_runs WHERE status = 'running' AND host = ?",
+                                                [.text(host)]) {
+                    guard case .integer(let pid) = row[1], kill(pid_t(pid), 0) != 0, errno == ESRCH else { continue }
+                    try connection.prepare("UPDATE _loadkit_runs SET status = 'interrupted', finished_at = ? WHERE run_id = ?")
+                        .execute([.text(run.startedAt), row[0]])
+                }
+                try connection.prepare("""
+                    INSERT INTO _loadkit_runs(run_id, parent_run_id, command, args, started_at, finished_at, status, pid, host)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute([.text(run.runID), run.parentRunID.map(Value.text) ?? .null, .text(run.command),
+                                  .text(arguments), .text(run.startedAt), run.finishedAt.map(Value.text) ?? .null,
+                                  .text(run.status.rawValue), .integer(Int64(getpid())), .text(host)])
             }
-            try connection.prepare("""
-                INSERT INTO _loadkit_runs(run_id, parent_run_id, command, args, started_at, finished_at, status, pid, host)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute([.text(run.runID), run.parentRunID.map(Value.text) ?? .null, .text(run.command),
-                              .text(arguments), .text(run.startedAt), run.finishedAt.map(Value.text) ?? .null,
-                              .text(run.status.rawValue), .integer(Int64(getpid())), .text(host)])
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .runLog, warehouse: path, busyTimeout: connection.busyTimeout)
         }
     }
 
     public func record(_ attempts: [AttemptRecord]) throws {
-        if attempts.isEmpty { return }
-        try prepareCatalog()
-        try connection.transaction {
-            let insert = try connection.prepare("""
-                INSERT INTO _loadkit_attempts(run_id, table_name, partition_key, attempt, status, started_at,
-                                              finished_at, rows, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for a in attempts {
-                try insert.execute([.text(a.runID), .text(a.table), a.partitionKey.map(Value.text) ?? .null,
-                                    .integer(Int64(a.attempt)), .text(a.status.rawValue), .text(a.startedAt),
-                                    .text(a.finishedAt), a.rows.map { .integer(Int64($0)) } ?? .null,
-                                    a.error.map(Value.text) ?? .null])
+        do {
+            if attempts.isEmpty { return }
+            try prepareCatalog()
+            try connection.transaction {
+                let insert = try connection.prepare("""
+                    INSERT INTO _loadkit_attempts(run_id, table_name, partition_key, attempt, status, started_at,
+                                                  finished_at, rows, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for a in attempts {
+                    try insert.execute([.text(a.runID), .text(a.table), a.partitionKey.map(Value.text) ?? .null,
+                                        .integer(Int64(a.attempt)), .text(a.status.rawValue), .text(a.startedAt),
+                                        .text(a.finishedAt), a.rows.map { .integer(Int64($0)) } ?? .null,
+                                        a.error.map(Value.text) ?? .null])
+                }
             }
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .runLog, warehouse: path, busyTimeout: connection.busyTimeout)
         }
     }
 
     public func finishRun(_ runID: String, status: RunStatus, finishedAt: String) throws {
-        try connection.prepare("UPDATE _loadkit_runs SET status = ?, finished_at = ? WHERE run_id = ?")
-            .execute([.text(status.rawValue), .text(finishedAt), .text(runID)])
+        do {
+            try connection.prepare("UPDATE _loadkit_runs SET status = ?, finished_at = ? WHERE run_id = ?")
+                .execute([.text(status.rawValue), .text(finishedAt), .text(runID)])
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .runLog, warehouse: path, busyTimeout: connection.busyTimeout)
+        }
     }
 
     public func run(_ runID: String) throws -> RunRecord? {

@@ -28,14 +28,20 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     /// - Parameters:
     ///   - path: the SQLite file.
     ///   - busyTimeout: how long a statement waits for another connection's write lock.
-    /// - Throws: ``SQLiteError`` when the file cannot be opened.
+    /// - Throws: ``LoadKitError`` `resource.read_only`, `resource.disk_full`, `resource.locked`
+    ///   or `resource.io` (``SQLiteResourceFault``) when the file cannot be opened, else
+    ///   ``SQLiteError``.
     public init(path: String, busyTimeout: Duration = .seconds(60)) throws {
         self.path = path
         self.lockDirectory = path + ".loadkit-locks"
         self.readOnly = false
-        self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
-        // Staging spills to a temporary file, not memory, so memory stays bounded.
-        try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
+        do {
+            self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+            // Staging spills to a temporary file, not memory, so memory stays bounded.
+            try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .open, warehouse: path, busyTimeout: busyTimeout)
+        }
     }
 
     /// Opens an existing warehouse for reading only, leaving the file system as it was (for
@@ -179,34 +185,38 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     // MARK: - Commit
 
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
-        let table = Identifier.quoted(plan.table.name)
-        let columns = plan.table.storedColumns.map { Identifier.quoted($0.name) }.joined(separator: ", ")
-        try connection.transaction {
-            switch plan.scope {
-            case .partitions(let keys):
-                let column = Identifier.quoted(plan.table.partitioning?.column ?? "")
-                let delete = try connection.prepare("DELETE FROM main.\(table) WHERE \(column) = ?")
-                for key in keys { try delete.execute([.text(key)]) }
-            case .wholeTable:
-                try connection.execute("DELETE FROM main.\(table)")
-            case .loadID(let id):
-                try connection.prepare("DELETE FROM main.\(table) WHERE \(Identifier.quoted(TargetTable.loadIDColumn)) = ?")
-                    .execute([.text(id)])
-            case .nothing:
-                break
+        do {
+            let table = Identifier.quoted(plan.table.name)
+            let columns = plan.table.storedColumns.map { Identifier.quoted($0.name) }.joined(separator: ", ")
+            try connection.transaction {
+                switch plan.scope {
+                case .partitions(let keys):
+                    let column = Identifier.quoted(plan.table.partitioning?.column ?? "")
+                    let delete = try connection.prepare("DELETE FROM main.\(table) WHERE \(column) = ?")
+                    for key in keys { try delete.execute([.text(key)]) }
+                case .wholeTable:
+                    try connection.execute("DELETE FROM main.\(table)")
+                case .loadID(let id):
+                    try connection.prepare("DELETE FROM main.\(table) WHERE \(Identifier.quoted(TargetTable.loadIDColumn)) = ?")
+                        .execute([.text(id)])
+                case .nothing:
+                    break
+                }
+                try connection.execute("INSERT INTO main.\(table) (\(columns)) SELECT \(columns) "
+                    + "FROM temp.\(Identifier.quoted(plan.stagingName))")
+                let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
+                for entry in plan.ledger {
+                    try upsert.execute([
+                        .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),
+                        .text(entry.writeMode.rawValue), .integer(Int64(entry.fingerprint.rows)),
+                        .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
+                        .text(entry.loadedAt),
+                    ])
+                }
+                try beforeCommit()
             }
-            try connection.execute("INSERT INTO main.\(table) (\(columns)) SELECT \(columns) "
-                + "FROM temp.\(Identifier.quoted(plan.stagingName))")
-            let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
-            for entry in plan.ledger {
-                try upsert.execute([
-                    .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),
-                    .text(entry.writeMode.rawValue), .integer(Int64(entry.fingerprint.rows)),
-                    .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
-                    .text(entry.loadedAt),
-                ])
-            }
-            try beforeCommit()
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .commit, warehouse: path, busyTimeout: connection.busyTimeout)
         }
     }
 
