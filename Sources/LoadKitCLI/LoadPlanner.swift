@@ -7,7 +7,8 @@ struct LoadPlanner {
 
     /// The request for `load --table T [--partition KEY | --input FILE]`.
     /// - Throws: ``LoadKitError`` `.partitionKey` for a malformed key, `ValidationError` for
-    ///   flags that do not fit the table.
+    ///   flags that do not fit the table, ``ConfigError`` for a transform whose SQL is not one
+    ///   read-only query over existing tables (``LoadKitConfig/checkTransforms()``).
     func request(for table: LoadKitConfig.TableConfig, partition: String?, input: String?,
                  runID: String = RunID.make()) throws -> LoadRequest {
         let scope: LoadRequest.Scope
@@ -28,6 +29,7 @@ struct LoadPlanner {
             guard input == nil else {
                 throw ValidationErrorText("table '\(table.name)' is a SQL transform; it takes no --input")
             }
+            try config.checkTransforms()
             let schema = try table.schema ?? inferredSchema(table, sql: sql, partition: partition)
             return LoadRequest(table: try table.targetTable(schema: schema), input: .query(sql: sql, sourceFingerprint: nil), scope: scope,
                                runID: runID, lockTimeout: config.defaults.lockTimeout)
