@@ -163,7 +163,7 @@ public enum SQLiteResourceFault {
         if FileManager.default.fileExists(atPath: path) && !path.hasSuffix("/.") && access(path, W_OK) != 0 {
             return "the file is read-only"
         }
-        if access(directory, W_OK | X_OK) != 0 {
+        if access(directory, W_OK | X_OK) != 0 && (errno == EACCES || errno == EROFS || errno == EPERM) {
             return "its folder \(directory) is not writable, and SQLite creates its -wal and -shm files there"
         }
         return nil
