@@ -273,6 +273,11 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         return fingerprint
     }
 
+    /// Runs a transform's query, after proving it is exactly one read-only query
+    /// (``SQLiteConnection/prepareReadOnlyQuery(_:)``), with `:partition` bound to
+    /// `partitionKey` (NULL when `nil`).
+    /// - Throws: ``LoadKitError`` `.transformNotReadOnly` before anything runs, ``SQLiteError``
+    ///   for SQL that does not compile or fails, and `columns`' and `row`'s errors.
     public func query(_ sql: String, partitionKey: String?,
                       columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                       row: ([Value]) throws -> Void) throws {
