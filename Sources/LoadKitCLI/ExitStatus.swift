@@ -12,7 +12,8 @@ enum ExitStatus {
     static func code(for error: any Error) -> Int32 {
         switch error {
         case is ConfigError, is ValidationError, is ValidationErrorText: return usage
-        case let error as LoadKitError where error.code == .schema || error.code == .partitionKey || error.code == .graph: return usage
+        case let error as LoadKitError where error.code == .schema || error.code == .partitionKey || error.code == .graph
+                                             || error.code == .transformNotReadOnly: return usage
         default: return failure
         }
     }

@@ -8,8 +8,9 @@ struct Pipeline {
     let graph: TaskGraph
 
     /// Builds one task per table.
-    /// - Throws: ``ConfigError`` or ``LoadKitError`` for a table that cannot be a target, or
-    ///   a graph error (cycle).
+    /// - Throws: ``ConfigError`` or ``LoadKitError`` for a table that cannot be a target, a
+    ///   transform whose SQL is not one read-only query over existing tables
+    ///   (``LoadKitConfig/checkTransforms()``), or a graph error (cycle).
     init(config: LoadKitConfig) throws {
         self.config = config
         let base = URL(fileURLWithPath: config.file).deletingLastPathComponent().standardized.path
@@ -35,6 +36,7 @@ struct Pipeline {
             }
         }
         graph = try TaskGraph(tasks)
+        try config.checkTransforms()
     }
 
     /// A runner over the warehouse: one connection per worker, one for the run log.

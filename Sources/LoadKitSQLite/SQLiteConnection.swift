@@ -28,6 +28,10 @@ public final class SQLiteConnection {
     public let path: String
     /// The raw handle, for the driver's statements.
     let handle: OpaquePointer
+    /// How long a statement waits for another connection's lock before it fails with
+    /// `SQLITE_BUSY` (set at open and by ``setBusyTimeout(_:)``), for messages that say how
+    /// long loadkit waited.
+    public private(set) var busyTimeout: Duration
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let configured: Void = { _ = cloadkit_sqlite_disable_memstatus() }()
@@ -56,10 +60,11 @@ public final class SQLiteConnection {
             let error = SQLiteError.last(on: db, code: code, sql: nil)
             sqlite3_close_v2(db)
             throw SQLiteError(extendedCode: error.extendedCode,
-                              message: "cannot open '\(path)': \(error.message)")
+                              message: "cannot open '\(path)': \(error.message)", systemErrno: error.systemErrno)
         }
         self.path = path
         self.handle = db
+        self.busyTimeout = busyTimeout
         sqlite3_extended_result_codes(db, 1)
         setBusyTimeout(busyTimeout)
         if walJournal && mode != .readOnly && path != ":memory:" && !path.isEmpty {
@@ -94,6 +99,7 @@ public final class SQLiteConnection {
     /// Sets how long statements wait for other connections' locks.
     /// https://www.sqlite.org/c3ref/busy_timeout.html
     public func setBusyTimeout(_ timeout: Duration) {
+        busyTimeout = timeout
         let ms = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(handle, Int32(clamping: ms))
     }
@@ -107,7 +113,8 @@ public final class SQLiteConnection {
             let message = errorMessage.map { String(cString: $0) }
             sqlite3_free(errorMessage)
             let error = SQLiteError.last(on: handle, code: code, sql: sql)
-            throw SQLiteError(extendedCode: error.extendedCode, message: message ?? error.message, sql: sql)
+            throw SQLiteError(extendedCode: error.extendedCode, message: message ?? error.message, sql: sql,
+                              systemErrno: error.systemErrno, offset: error.offset)
         }
     }
 

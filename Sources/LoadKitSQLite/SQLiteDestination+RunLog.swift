@@ -13,8 +13,8 @@ extension SQLiteDestination: RunLog {
         try prepareCatalog()
         let arguments = String(decoding: try JSONEncoder().encode(run.arguments), as: UTF8.self)
         let plan = try run.plan.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-        try reapDeadRuns(now: run.startedAt)
-        try connection.transaction {
+        try explainingFaults { try reapDeadRuns(now: run.startedAt) }
+        try explainingFaults { try connection.transaction {
             try connection.prepare("""
                 INSERT INTO _loadkit_runs(run_id, parent_run_id, command, args, started_at, finished_at, status,
                                           pid, host, plan)
@@ -23,7 +23,7 @@ extension SQLiteDestination: RunLog {
                               .text(arguments), .text(run.startedAt), run.finishedAt.map(Value.text) ?? .null,
                               .text(run.status.rawValue), .integer(Int64(getpid())),
                               .text(ProcessInfo.processInfo.hostName), plan.map(Value.text) ?? .null])
-        }
+        } }
     }
 
     @discardableResult
@@ -57,28 +57,42 @@ extension SQLiteDestination: RunLog {
     }
 
     public func startAttempt(_ a: AttemptRecord) throws -> Int64 {
-        try prepareCatalog()
-        return try connection.transaction {
-            try insertAttempt(a)
-            return connection.lastInsertRowID
+        try explainingFaults {
+            try prepareCatalog()
+            return try connection.transaction {
+                try insertAttempt(a)
+                return connection.lastInsertRowID
+            }
+        }
+    }
+
+    /// Runs a run-log write, explaining a resource fault (disk full, read-only, locked) with the
+    /// warehouse's path (``SQLiteResourceFault``).
+    private func explainingFaults<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .runLog, warehouse: path, busyTimeout: connection.busyTimeout)
         }
     }
 
     public func finishAttempt(_ id: Int64, _ a: AttemptRecord) throws {
-        try connection.transaction {
+        try explainingFaults { try connection.transaction {
             try connection.prepare("""
                 UPDATE _loadkit_attempts SET status = ?, finished_at = ?, rows = ?, error = ? WHERE rowid = ?
                 """).execute([.text(a.status.rawValue), a.finishedAt.map(Value.text) ?? .null,
                               a.rows.map { .integer(Int64($0)) } ?? .null, a.error.map(Value.text) ?? .null,
                               .integer(id)])
-        }
+        } }
     }
 
     public func record(_ attempts: [AttemptRecord]) throws {
         if attempts.isEmpty { return }
-        try prepareCatalog()
-        try connection.transaction {
-            for a in attempts { try insertAttempt(a) }
+        try explainingFaults {
+            try prepareCatalog()
+            try connection.transaction {
+                for a in attempts { try insertAttempt(a) }
+            }
         }
     }
 
@@ -94,10 +108,12 @@ extension SQLiteDestination: RunLog {
     }
 
     public func finishRun(_ runID: String, status: RunStatus, finishedAt: String) throws {
-        try connection.transaction {
-            try connection.prepare("UPDATE _loadkit_runs SET status = ?, finished_at = ? WHERE run_id = ?")
-                .execute([.text(status.rawValue), .text(finishedAt), .text(runID)])
-            try markInterrupted(runID: runID, now: finishedAt)
+        try explainingFaults {
+            try connection.transaction {
+                try connection.prepare("UPDATE _loadkit_runs SET status = ?, finished_at = ? WHERE run_id = ?")
+                    .execute([.text(status.rawValue), .text(finishedAt), .text(runID)])
+                try markInterrupted(runID: runID, now: finishedAt)
+            }
         }
     }
 

@@ -29,14 +29,20 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     /// - Parameters:
     ///   - path: the SQLite file.
     ///   - busyTimeout: how long a statement waits for another connection's write lock.
-    /// - Throws: ``SQLiteError`` when the file cannot be opened.
+    /// - Throws: ``LoadKitError`` `resource.read_only`, `resource.disk_full`, `resource.locked`
+    ///   or `resource.io` (``SQLiteResourceFault``) when the file cannot be opened, else
+    ///   ``SQLiteError``.
     public init(path: String, busyTimeout: Duration = .seconds(60)) throws {
         self.path = path
         self.lockDirectory = path + ".loadkit-locks"
         self.readOnly = false
-        self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
-        // Staging spills to a temporary file, not memory, so memory stays bounded.
-        try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
+        do {
+            self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+            // Staging spills to a temporary file, not memory, so memory stays bounded.
+            try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .open, warehouse: path, busyTimeout: busyTimeout)
+        }
     }
 
     /// Opens an existing warehouse for reading only, leaving the file system as it was (for
@@ -254,11 +260,15 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     }
 
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
-        if connection.isAutocommit {
-            try connection.transaction { try write(plan, beforeCommit: beforeCommit) }
-        } else {
-            // Inside the load's own transaction (a transform): it commits when that one does.
-            try write(plan, beforeCommit: beforeCommit)
+        do {
+            if connection.isAutocommit {
+                try connection.transaction { try write(plan, beforeCommit: beforeCommit) }
+            } else {
+                // Inside the load's own transaction (a transform): it commits when that one does.
+                try write(plan, beforeCommit: beforeCommit)
+            }
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .commit, warehouse: path, busyTimeout: connection.busyTimeout)
         }
     }
 
@@ -351,10 +361,15 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         return fingerprint
     }
 
+    /// Runs a transform's query, after proving it is exactly one read-only query
+    /// (``SQLiteConnection/prepareReadOnlyQuery(_:)``), with `:partition` bound to
+    /// `partitionKey` (NULL when `nil`).
+    /// - Throws: ``LoadKitError`` `.transformNotReadOnly` before anything runs, ``SQLiteError``
+    ///   for SQL that does not compile or fails, and `columns`' and `row`'s errors.
     public func query(_ sql: String, partitionKey: String?,
                       columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                       row: ([Value]) throws -> Void) throws {
-        let statement = try connection.prepare(sql)
+        let statement = try connection.prepareReadOnlyQuery(sql)
         let index = statement.parameterIndex(":partition")
         if index > 0 { try statement.bind(partitionKey.map(Value.text) ?? .null, at: index) }
         try columns((0..<statement.columnCount).map { i in

@@ -13,16 +13,27 @@ public struct SQLiteError: Error, Sendable, Equatable, RetryableError, CustomStr
     public let message: String
     /// The SQL text of the failing statement, if any; never with bound values.
     public let sql: String?
+    /// The operating system's `errno` behind the error (for example 28, `ENOSPC`, behind
+    /// `SQLITE_FULL`), or 0 when SQLite reported none. https://www.sqlite.org/c3ref/system_errno.html
+    public let systemErrno: Int32
+    /// The 0-based byte offset in ``sql`` of the token the error is about (a syntax error, an
+    /// unknown table), or `nil` when SQLite gave none. https://www.sqlite.org/c3ref/errcode.html
+    public let offset: Int?
 
     /// Creates an error.
     /// - Parameters:
     ///   - extendedCode: the extended result code.
     ///   - message: what SQLite said.
     ///   - sql: the statement's SQL text.
-    public init(extendedCode: Int32, message: String, sql: String? = nil) {
+    ///   - systemErrno: the `errno` behind it, 0 when none.
+    ///   - offset: the byte offset in `sql` of the token in error.
+    public init(extendedCode: Int32, message: String, sql: String? = nil, systemErrno: Int32 = 0,
+                offset: Int? = nil) {
         self.extendedCode = extendedCode
         self.message = message
         self.sql = sql
+        self.systemErrno = systemErrno
+        self.offset = offset
     }
 
     /// The primary result code: the low 8 bits of the extended code (for example 5, `SQLITE_BUSY`).
@@ -43,8 +54,10 @@ public struct SQLiteError: Error, Sendable, Equatable, RetryableError, CustomStr
         let extended = db.map { sqlite3_extended_errcode($0) } ?? code
         let message = db.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
             ?? String(cString: sqlite3_errstr(code))
+        let offset = db.map { sqlite3_error_offset($0) } ?? -1
         // sqlite3_errmsg can lag behind for some API calls; prefer the code actually returned.
         return SQLiteError(extendedCode: extended & 0xFF == code & 0xFF ? extended : code,
-                           message: message, sql: sql)
+                           message: message, sql: sql, systemErrno: db.map { sqlite3_system_errno($0) } ?? 0,
+                           offset: offset >= 0 ? Int(offset) : nil)
     }
 }

@@ -25,6 +25,13 @@ public final class SQLiteStatement {
         self.handle = statement
     }
 
+    /// Takes ownership of a statement prepared elsewhere in the driver.
+    init(connection: SQLiteConnection, handle: OpaquePointer, sql: String) {
+        self.sql = sql
+        self.connection = connection
+        self.handle = handle
+    }
+
     deinit { sqlite3_finalize(handle) }
 
     /// The number of `?` parameters.

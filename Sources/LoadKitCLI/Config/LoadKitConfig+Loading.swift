@@ -133,7 +133,11 @@ extension LoadKitConfig {
             case "allow_empty": table.allowEmpty = try value.bool()
             case "retry": table.retry = try retry(value, base: defaults.retry)
             case "depends_on": table.dependsOn = try value.strings()
-            default: table.sql = try value.nonEmptyString()
+            default:
+                table.sql = try value.nonEmptyString()
+                if case .mapping(let mapping) = node.node, let key = mapping.first(where: { $0.key.string == "sql" })?.key {
+                    (table.sqlLine, table.sqlColumn) = (key.mark?.line, key.mark?.column)
+                }
             }
         }
         if let columnsNode { table.schema = try schema(columnsNode) }

@@ -52,6 +52,9 @@ struct LoadKitConfig {
         var dependsOn: [String] = []
         /// The line of the table's key in the file, for later errors.
         var line: Int?
+        /// The line and column of the table's `sql` key, for errors in its query.
+        var sqlLine: Int?
+        var sqlColumn: Int?
     }
 
     struct SourceConfig {
