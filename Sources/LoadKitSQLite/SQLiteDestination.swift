@@ -82,14 +82,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         if readOnly {
             throw LoadKitError(.noSuchTable, "\(path) has no loadkit tables yet")
         }
-        try connection.transaction {
+        try explainingWriteFaults { try connection.transaction {
             try connection.execute(SQLiteCatalog.ddl)
             for (table, column) in SQLiteCatalog.addedColumns {
                 let have = try connection.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
                                                 [.text(table), .text(column)])
                 if have.isEmpty { try connection.execute("ALTER TABLE \(table) ADD COLUMN \(column) TEXT") }
             }
-        }
+        } }
         catalogReady = true
     }
 
@@ -136,6 +136,15 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             }
         }
         verifiedTables.insert(table.name)
+    }
+
+    /// Runs a write to the warehouse, explaining a resource fault (``SQLiteResourceFault``).
+    func explainingWriteFaults<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            throw SQLiteResourceFault.explain(error, phase: .commit, warehouse: path, busyTimeout: connection.busyTimeout)
+        }
     }
 
     /// Whether loadkit loaded `table` (it has ledger entries): only such a table's column types
