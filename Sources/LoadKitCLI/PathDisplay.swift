@@ -7,9 +7,4 @@ enum PathDisplay {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
-
-    /// `path` relative to the working directory when inside it.
-    static func display(_ path: String) -> String {
-        relative(path, to: FileManager.default.currentDirectoryPath)
-    }
 }

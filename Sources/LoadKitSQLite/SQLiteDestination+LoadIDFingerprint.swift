@@ -44,15 +44,6 @@ extension SQLiteDestination {
             sql += " AND \(Identifier.quoted(partitionColumn)) = ?"
             bindings.append(.text(partition))
         }
-        var fingerprint = Fingerprint()
-        let statement = try connection.prepare(sql)
-        try statement.bind(bindings)
-        var encoder = RowEncoder()
-        while try statement.step() {
-            encoder.reset()
-            statement.encodeRow(into: &encoder)
-            fingerprint.add(digestOf: encoder.bytes)
-        }
-        return fingerprint
+        return try fingerprintRows(sql, bindings)
     }
 }

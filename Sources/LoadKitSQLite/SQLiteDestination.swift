@@ -358,6 +358,12 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             sql += " WHERE \(Identifier.quoted(partitionColumn)) = ?"
             bindings = [.text(partition)]
         }
+        return try fingerprintRows(sql, bindings)
+    }
+
+    /// The fingerprint of the rows `sql` returns (every column, in order), encoded straight
+    /// from SQLite's values without building `Value`s.
+    func fingerprintRows(_ sql: String, _ bindings: [Value]) throws -> Fingerprint {
         var fingerprint = Fingerprint()
         let statement = try connection.prepare(sql)
         try statement.bind(bindings)

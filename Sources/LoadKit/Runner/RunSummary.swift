@@ -70,5 +70,6 @@ public protocol RunObserver: AnyObject, Sendable {
 }
 
 extension RunObserver {
+    /// Does nothing: observers that only show progress need not implement it.
     public func loaded(_ result: LoadResult, item: RunPlan.Item) {}
 }

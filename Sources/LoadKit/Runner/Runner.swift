@@ -97,7 +97,6 @@ public final class Runner: @unchecked Sendable {
     private var pendingRecords: [AttemptRecord] = []
     private var lastFlush = ContinuousClock.now
     private var progress = RunProgress(done: 0, total: 0, rows: 0, failed: 0, skipped: 0, elapsed: 0)
-    private var failure: (any Error)?
     private var startedAt = ContinuousClock.now
 
     /// Runs a plan.
@@ -128,7 +127,6 @@ public final class Runner: @unchecked Sendable {
         results = []
         pendingRecords = []
         unfinishedAttempts = []
-        failure = nil
         progress = RunProgress(done: 0, total: nodes.count, rows: 0, failed: 0, skipped: 0, elapsed: 0)
         state.unlock()
 
@@ -305,7 +303,7 @@ public final class Runner: @unchecked Sendable {
                 unrecorded.append(record)
             }
         } catch {
-            recordFailure(error)
+            // Kept for the run's end, which writes it or reports why it cannot.
             if let id { state.withLock { unfinishedAttempts.append((id, record)) } } else { unrecorded.append(record) }
         }
     }
@@ -355,7 +353,9 @@ public final class Runner: @unchecked Sendable {
         state.broadcast()
         state.unlock()
         if flushNow {
-            do { try flush(force: false) } catch { recordFailure(error) }
+            // A batch that cannot be written now stays pending for the run's end, which writes
+            // it or reports why it cannot.
+            do { try flush(force: false) } catch {}
         }
         observer?.runProgressed(snapshot)
     }
@@ -412,12 +412,6 @@ public final class Runner: @unchecked Sendable {
     private var unfinishedAttempts: [(Int64, AttemptRecord)] = []
 
     private let logLock = NSLock()
-
-    private func recordFailure(_ error: any Error) {
-        state.lock()
-        if failure == nil { failure = error }
-        state.unlock()
-    }
 
     private func timestamp() -> String {
         CivilTime.formatUTC(seconds: Int64(options.now().timeIntervalSince1970))

@@ -33,6 +33,8 @@ final class LoadLocks {
 
     /// Releases every lock taken, newest first.
     func releaseAll() {
+        // Runs while the load's own error (if any) propagates; a lock that cannot be released
+        // here is released by the kernel when the process ends, so that error must not win.
         for key in held.reversed() { try? destination.releaseLock(key, runID: runID) }
         held = []
     }

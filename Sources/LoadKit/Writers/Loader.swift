@@ -69,16 +69,19 @@ public final class Loader {
             result = try destination.transaction {
                 let inputs = try TransformInputs(sql: sql, partitionKey: request.partitionKey, upstream: upstream,
                                                  destination: destination)
-                if let unchanged = try unchangedResult(request, loadID: loadID, source: inputs.sourceFingerprint) {
+                if request.skipIfUnchanged,
+                   let entry = try destination.ledgerEntry(table: table.name, loadID: loadID),
+                   let unchanged = unchangedResult(request, entry: entry, source: inputs.sourceFingerprint) {
                     return unchanged
                 }
                 return try stageAndCommit(request, loadID: loadID, locks: locks, transform: inputs)
             }
         } else {
             if request.skipIfUnchanged, case .file(let path, _, _, _, let name) = request.input,
-               try destination.ledgerEntry(table: table.name, loadID: loadID) != nil {
+               let entry = try destination.ledgerEntry(table: table.name, loadID: loadID) {
+                // The file is hashed only when there is an entry to compare with.
                 let source = try HashingByteSource.fingerprint(ofFile: path, displayName: name)
-                if let unchanged = try unchangedResult(request, loadID: loadID, source: source) { return unchanged }
+                if let unchanged = unchangedResult(request, entry: entry, source: source) { return unchanged }
             }
             result = try stageAndCommit(request, loadID: loadID, locks: locks, transform: nil)
         }
@@ -87,15 +90,14 @@ public final class Loader {
         return result
     }
 
-    /// The result of a load that finds its ledger entry written from the same source and
-    /// definition (only when the request asks to skip such loads), or `nil`.
-    private func unchangedResult(_ request: LoadRequest, loadID: String, source: String) throws -> LoadResult? {
-        guard request.skipIfUnchanged,
-              let entry = try destination.ledgerEntry(table: request.table.name, loadID: loadID),
-              entry.sourceFingerprint == source,
+    /// The result of a load whose ledger entry was written from the same source and definition
+    /// (an entry of an earlier version, without a definition fingerprint, counts as the same),
+    /// or `nil` when the load must run.
+    private func unchangedResult(_ request: LoadRequest, entry: LedgerEntry, source: String) -> LoadResult? {
+        guard request.skipIfUnchanged, entry.sourceFingerprint == source,
               entry.definitionFingerprint == nil || entry.definitionFingerprint == request.definition.fingerprint
         else { return nil }
-        return LoadResult(status: .alreadyLoaded, table: request.table.name, loadID: loadID, entries: [entry],
+        return LoadResult(status: .alreadyLoaded, table: request.table.name, loadID: entry.loadID, entries: [entry],
                           rowsRead: 0, rowsSkipped: 0, sourceFingerprint: source)
     }
 
@@ -406,9 +408,6 @@ public final class Loader {
         return result
     }
 
-    static func sha256Hex(_ text: String) -> String {
-        HashingByteSource.sha256Hex(Array(text.utf8))
-    }
 }
 
 /// A destination that can fingerprint a staging table by partition (needed for transforms,
