@@ -15,8 +15,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Use this SQLite file instead of the config's warehouse.", valueName: "path"))
     var warehouse: String?
 
-    /// The config file, with `--warehouse` applied.
+    /// The config file, with `--warehouse` applied. Also checks `LOADKIT_FAILPOINT` and
+    /// `LOADKIT_NOW`, so a malformed value is a usage error before anything runs, never a
+    /// failed load.
+    /// - Throws: ``ConfigError``, or ``LoadKitError`` `.schema` for the environment.
     func loadConfig() throws -> LoadKitConfig {
+        _ = try FailPoint.configured()
+        _ = try WallClock.now()
         var config = try LoadKitConfig.load(path: config)
         if let warehouse { config.warehouse = warehouse }
         return config

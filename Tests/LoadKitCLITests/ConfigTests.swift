@@ -47,7 +47,7 @@ import Testing
         ("warehouse: w.db\ntimezone: Mars/Olympus\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
          "loadkit.yml, line 2, column 11: timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as UTC or America/New_York"),
         ("warehouse: w.db\ndefaults:\n  lock_timeout: soon\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
-         "loadkit.yml, line 3, column 17: defaults.lock_timeout: 'soon' is not a duration; write it like 500ms, 1s, 2m or 1h"),
+         "loadkit.yml, line 3, column 17: defaults.lock_timeout: 'soon' is not a duration; write it like 500ms, 1s, 2m, 1h or 7d"),
         ("warehouse: w.db\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n    depends_on: [u]\n",
          "loadkit.yml, line 4, column 5: tables.t.depends_on: unknown table 'u'; declared tables: t"),
         ("warehouse: w.db\ntables:\n  t:\n    source: { path: 'a-{hour}.csv' }\n    columns: { a: date }\n    partition: { column: k, granularity: day, from: a }\n",

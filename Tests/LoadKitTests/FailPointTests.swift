@@ -24,6 +24,9 @@ private func configured(_ environment: [String: String]) throws
         ("before_commit:crash", .beforeCommit, .crash),
         ("after_staging:error", .afterStaging, .error),
         ("after_commit:fatal", .afterCommit, .fatal),
+        ("after_staging:sleep=2s", .afterStaging, .sleep(.seconds(2))),
+        ("before_commit:sleep=300ms", .beforeCommit, .sleep(.milliseconds(300))),
+        ("after_commit:sleep=1.5m", .afterCommit, .sleep(.seconds(90))),
     ])
     func points(spec: String, point: FailPoint, action: FailPoint.Action) throws {
         let armed = try #require(try configured(["LOADKIT_FAILPOINT": spec]))
@@ -61,8 +64,20 @@ private func configured(_ environment: [String: String]) throws
     func unknownAction(spec: String, action: String) {
         let error = loadKitError { _ = try configured(["LOADKIT_FAILPOINT": spec]) }
         #expect(error?.code == .schema)
-        #expect(error?.description == "LOADKIT_FAILPOINT: unknown action '\(action)'; use crash, error or fatal")
+        #expect(error?.description == "LOADKIT_FAILPOINT: unknown action '\(action)'; use crash, error, fatal or sleep=DURATION")
         #expect(error?.isTransient == false)
+    }
+
+    @Test("sleep needs a duration with a unit", arguments: [
+        ("after_staging:sleep=2", "LOADKIT_FAILPOINT: '2' has no unit; write it like 2s, 2ms or 2m (units: ms, s, m, h, d)"),
+        ("after_staging:sleep=", "LOADKIT_FAILPOINT: '' is not a duration; write it like 500ms, 1s, 2m, 1h or 7d"),
+        ("after_staging:sleep=1e20s", "LOADKIT_FAILPOINT: '1e20s' is too long; the longest accepted duration is 366d"),
+        ("after_staging:sleep", "LOADKIT_FAILPOINT: unknown action 'sleep'; use crash, error, fatal or sleep=DURATION"),
+    ])
+    func badSleep(spec: String, message: String) {
+        let error = loadKitError { _ = try configured(["LOADKIT_FAILPOINT": spec]) }
+        #expect(error?.code == .schema)
+        #expect(error?.description == message)
     }
 
     @Test("LOADKIT_FAILPOINT_TIMES limits how often the point acts", arguments: [

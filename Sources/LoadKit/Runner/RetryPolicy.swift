@@ -55,8 +55,7 @@ public struct ThreadSleeper: Sleeper {
     /// Creates the sleeper.
     public init() {}
     public func sleep(for duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        if seconds > 0 { usleepSeconds(seconds) }
+        if duration.seconds > 0 { usleepSeconds(duration.seconds) }
     }
     public func randomUnit() -> Double { Double.random(in: 0...1) }
 }

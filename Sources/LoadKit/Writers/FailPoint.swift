@@ -3,10 +3,12 @@ import Synchronization
 
 /// Failure injection at named points of a load (SPEC.md §6), for crash tests and `verify`.
 ///
-/// Off unless `LOADKIT_FAILPOINT=<point>[:crash|:error|:fatal]` is set. `crash` (the default)
-/// ends the process at once with `_exit(137)`, as `kill -9` would: no cleanup, no rollback
-/// beyond what SQLite's journal does. `error` throws a transient error (the retry policy
-/// retries it); `fatal` throws a terminal one. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
+/// Off unless `LOADKIT_FAILPOINT=<point>[:crash|:error|:fatal|:sleep=DURATION]` is set. `crash`
+/// (the default) ends the process at once with `_exit(137)`, as `kill -9` would: no cleanup, no
+/// rollback beyond what the database's journal does. `error` throws a transient error (the retry
+/// policy retries it); `fatal` throws a terminal one. `sleep=2s` waits there, holding whatever
+/// the load holds at that point (its locks, its open transaction), then goes on: tests use it to
+/// make two processes overlap without racing. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
 /// the first N times the point is reached in the process.
 public enum FailPoint: String, Sendable, CaseIterable {
     /// The staging table holds every row; nothing of the target has changed yet.
@@ -17,8 +19,34 @@ public enum FailPoint: String, Sendable, CaseIterable {
     case afterCommit = "after_commit"
 
     /// What an armed failpoint does.
-    public enum Action: String, Sendable {
-        case crash, error, fatal
+    public enum Action: Equatable, Sendable {
+        /// `_exit(137)`, like kill -9.
+        case crash
+        /// A transient ``LoadKitError`` (retried).
+        case error
+        /// A terminal ``LoadKitError`` (not retried).
+        case fatal
+        /// Waits this long, then goes on.
+        case sleep(Duration)
+
+        /// Reads `crash`, `error`, `fatal` or `sleep=DURATION` (units as ``Duration/init(parsing:)``).
+        init(parsing text: String) throws {
+            switch text {
+            case "crash": self = .crash
+            case "error": self = .error
+            case "fatal": self = .fatal
+            default:
+                guard text.hasPrefix("sleep=") else {
+                    throw LoadKitError(.schema,
+                        "LOADKIT_FAILPOINT: unknown action '\(text)'; use crash, error, fatal or sleep=DURATION")
+                }
+                do {
+                    self = .sleep(try Duration(parsing: String(text.dropFirst("sleep=".count))))
+                } catch {
+                    throw LoadKitError(.schema, "LOADKIT_FAILPOINT: \(error.reason)")
+                }
+            }
+        }
     }
 
     /// The configuration read from the environment, or `nil` when failure injection is off.
@@ -31,8 +59,7 @@ public enum FailPoint: String, Sendable, CaseIterable {
             throw LoadKitError(.schema, "LOADKIT_FAILPOINT: unknown point '\(parts[0])'; known points: "
                 + allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let action = try parts.count > 1 ? Action(rawValue: parts[1]).orThrow(
-            LoadKitError(.schema, "LOADKIT_FAILPOINT: unknown action '\(parts[1])'; use crash, error or fatal")) : .crash
+        let action = try parts.count > 1 ? Action(parsing: parts[1]) : .crash
         var times: Int?
         if let text = environment["LOADKIT_FAILPOINT_TIMES"] {
             guard let n = Int(text), n >= 0 else {
@@ -64,6 +91,8 @@ public enum FailPoint: String, Sendable, CaseIterable {
             throw LoadKitError(.injected, "injected transient failure at \(rawValue)", isTransient: true)
         case .fatal:
             throw LoadKitError(.injected, "injected fatal failure at \(rawValue)")
+        case .sleep(let duration):
+            if duration.seconds > 0 { usleepSeconds(duration.seconds) }
         }
     }
 }
@@ -71,11 +100,4 @@ public enum FailPoint: String, Sendable, CaseIterable {
 extension LoadKitError.Code {
     /// A failure injected by `LOADKIT_FAILPOINT`.
     public static let injected = LoadKitError.Code("failpoint")
-}
-
-extension Optional {
-    func orThrow(_ error: @autoclosure () -> any Error) throws -> Wrapped {
-        guard let value = self else { throw error() }
-        return value
-    }
 }

@@ -416,10 +416,3 @@ public protocol StagingFingerprinting {
     /// Per partition key (`nil` for an unpartitioned table), the fingerprint of the staged rows.
     func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint]
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -69,7 +69,7 @@ extension LoadKitCommand {
                 guard let scheme = tableConfig.scheme else {
                     throw ValidationErrorText("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")
                 }
-                let partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: Date())
+                let partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
                 let pipeline = try Pipeline(config: config)
                 let plan = try RunPlanning.plan(pipeline, tables: [table], partitions: partitions)
                 if dryRun {

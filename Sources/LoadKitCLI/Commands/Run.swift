@@ -44,7 +44,7 @@ extension LoadKitCommand {
                 }
                 var partitions: [Partition] = []
                 if let scheme = schemes.first {
-                    partitions = [try partition.map { try scheme.partition(forKey: $0) } ?? scheme.lastComplete(before: Date())]
+                    partitions = [try partition.map { try scheme.partition(forKey: $0) } ?? scheme.lastComplete(before: try WallClock.now())]
                 } else if partition != nil {
                     throw ValidationErrorText("no table is partitioned; run without --partition")
                 }

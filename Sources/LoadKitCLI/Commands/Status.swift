@@ -67,7 +67,7 @@ extension LoadKitCommand {
 
         private func range(_ scheme: PartitionScheme, config: LoadKitConfig) throws -> [Partition] {
             if let from {
-                return try BackfillRange.partitions(scheme, from: from, to: to, now: Date())
+                return try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
             }
             let known = try PartitionStates.knownKeys(table: table, config: config)
                 .compactMap { try? scheme.partition(forKey: $0) }.sorted()

@@ -98,18 +98,12 @@ struct YAMLNode {
         return result
     }
 
-    /// A duration such as `500ms`, `1s`, `2m`, `1h` (a bare number is seconds).
+    /// A duration such as `500ms`, `1s`, `2m`, `1h`, `7d` (see `Duration.init(parsing:)`).
     func duration() throws -> Duration {
-        let text = try string().trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite {
-                return .milliseconds(Int64((number * scale * 1000).rounded()))
-            }
+        do {
+            return try Duration(parsing: try string())
+        } catch let failure as Duration.SyntaxError {
+            throw error(failure.reason)
         }
-        if let number = Double(text), number >= 0, number.isFinite {
-            return .milliseconds(Int64((number * 1000).rounded()))
-        }
-        throw error("'\(text)' is not a duration; write it like 500ms, 1s, 2m or 1h")
     }
 }
