@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LoadKit", targets: ["LoadKit"]),
         .library(name: "LoadKitSQLite", targets: ["LoadKitSQLite"]),
+        .library(name: "LoadKitProject", targets: ["LoadKitProject"]),
         .library(name: "LoadKitTesting", targets: ["LoadKitTesting"]),
         .executable(name: "loadkit", targets: ["LoadKitCLI"]),
     ],
@@ -34,14 +35,19 @@ let package = Package(
         ]),
         // The SQLite driver.
         .target(name: "LoadKitSQLite", dependencies: ["LoadKit", "CLoadKitSQLite"]),
+        // A project: `loadkit.yml` (or the same built in code) turned into work, the one place
+        // the command and Swift programs share; the warehouse string picks the destination.
+        .target(name: "LoadKitProject", dependencies: [
+            "LoadKit", "LoadKitSQLite",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Helpers for users' test suites (and ours).
         .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite"]),
         .executableTarget(
             name: "LoadKitCLI",
             dependencies: [
-                "LoadKit", "LoadKitSQLite",
+                "LoadKit", "LoadKitSQLite", "LoadKitProject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -61,7 +67,7 @@ let package = Package(
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
-        .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitTesting"]),
+        .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitProject", "LoadKitTesting"]),
         .testTarget(name: "LoadKitTestingTests", dependencies: ["LoadKitTesting", "LoadKitSQLite", "LoadKitCLI"]),
     ],
     swiftLanguageModes: [.v6]

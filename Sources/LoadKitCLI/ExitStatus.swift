@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 
 /// The one place where errors become exit codes (documented in README.md):
 /// 0 success, 1 a task failed or the input was bad, 64 a usage or config error.
@@ -11,7 +12,7 @@ enum ExitStatus {
     /// The exit code for an error that ended a command.
     static func code(for error: any Error) -> Int32 {
         switch error {
-        case is ConfigError, is ValidationError, is ValidationErrorText: return usage
+        case is ConfigError, is ValidationError, is UsageError: return usage
         case let error as LoadKitError where error.code == .schema || error.code == .partitionKey || error.code == .graph
                                              || error.code == .transformNotReadOnly: return usage
         default: return failure

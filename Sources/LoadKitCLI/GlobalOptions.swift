@@ -1,4 +1,5 @@
 import LoadKit
+import LoadKitProject
 import ArgumentParser
 
 /// Options every subcommand takes (SPEC.md §3); accepted after the subcommand's name.

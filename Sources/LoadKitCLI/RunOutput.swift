@@ -1,5 +1,6 @@
 import Foundation
 import LoadKit
+import LoadKitProject
 
 /// Progress on stderr while a run works: a live line on a terminal, plain lines otherwise,
 /// nothing with `--quiet`.

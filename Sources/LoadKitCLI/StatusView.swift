@@ -1,4 +1,5 @@
 import LoadKit
+import LoadKitProject
 
 /// Draws partition states for people: month calendars for days, a grid for hours, a list for
 /// months and years. Plain text without escape codes unless `color`.

@@ -1,5 +1,8 @@
 import Foundation
 @testable import LoadKitCLI
+import LoadKitProject
+@testable import LoadKitCLI
+import LoadKitProject
 import LoadKit
 import Testing
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 import LoadKitSQLite
 
 extension LoadKitCommand {
@@ -67,7 +68,7 @@ extension LoadKitCommand {
                 let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
                 guard let scheme = tableConfig.scheme else {
-                    throw ValidationErrorText("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")
+                    throw UsageError("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")
                 }
                 let partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
                 let pipeline = try Pipeline(config: config)
@@ -85,7 +86,7 @@ extension LoadKitCommand {
                     return
                 }
                 if rebuild {
-                    guard tableConfig.sql != nil || tableConfig.source != nil else { throw ValidationErrorText("nothing to rebuild") }
+                    guard tableConfig.sql != nil || tableConfig.source != nil else { throw UsageError("nothing to rebuild") }
                     try LoadKitSQLiteDestinationFactory.open(config).dropTable(table)
                     if !global.quiet {
                         FileHandle.standardError.write(Data("backfill \(table): dropped the table and its ledger entries (--rebuild)\n".utf8))
@@ -103,24 +104,5 @@ extension LoadKitCommand {
                 throw ExitStatus.report(error)
             }
         }
-    }
-}
-
-/// Plans shared by backfill, run and rerun.
-enum RunPlanning {
-    /// `tables` and their upstream tasks for `partitions`; upstream tasks must be unpartitioned or
-    /// partitioned the same way.
-    static func plan(_ pipeline: Pipeline, tables: [String], partitions: [Partition]) throws -> RunPlan {
-        let graph = pipeline.graph
-        for task in graph.closure(of: Set(tables)) where task.partitioned {
-            let scheme = try pipeline.scheme(of: task.name)
-            if let first = partitions.first, scheme?.granularity != first.granularity
-                || (try? scheme?.partition(forKey: first.key)) != first {
-                throw ValidationErrorText("table '\(task.name)' is partitioned differently from '\(tables[0])' "
-                    + "(\(scheme?.granularity.rawValue ?? "none") in \(scheme?.timeZone.identifier ?? "-")); "
-                    + "a run covers tables with the same partitions")
-            }
-        }
-        return RunPlan(graph: graph, tasks: Set(tables), partitions: partitions)
     }
 }

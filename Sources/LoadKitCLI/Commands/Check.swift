@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 
 extension LoadKitCommand {
     /// `loadkit check`: read input files with a table's declared schema and report typed row

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 import LoadKitSQLite
 
 extension LoadKitCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 import LoadKitSQLite
 
 extension LoadKitCommand {
@@ -113,7 +114,7 @@ extension LoadKitCommand {
                          input: String?) throws -> RunPlan.Item {
             if let input {
                 guard table.sql == nil else {
-                    throw ValidationErrorText("table '\(table.name)' is a SQL transform; it takes no --input")
+                    throw UsageError("table '\(table.name)' is a SQL transform; it takes no --input")
                 }
                 // The path the load opens, absolute, so a rerun from another folder finds it.
                 return RunPlan.Item(task: table.name, partition: nil, input: InputIdentity.canonicalPath(input))
@@ -122,7 +123,7 @@ extension LoadKitCommand {
                 return RunPlan.Item(task: table.name, partition: try table.scheme!.partition(forKey: key))
             }
             guard table.partition == nil else {
-                throw ValidationErrorText("table '\(table.name)' is partitioned: give --partition KEY or --input FILE")
+                throw UsageError("table '\(table.name)' is partitioned: give --partition KEY or --input FILE")
             }
             return RunPlan.Item(task: table.name, partition: nil)
         }

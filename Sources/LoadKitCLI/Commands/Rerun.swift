@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 import LoadKitSQLite
 
 extension LoadKitCommand {
@@ -51,7 +52,7 @@ extension LoadKitCommand {
                 var planned: [(item: PlannedItem, runID: String)] = []
                 if let runID {
                     guard let run = try log.run(runID) else {
-                        throw ValidationErrorText("no run \(runID); `loadkit runs` lists them")
+                        throw UsageError("no run \(runID); `loadkit runs` lists them")
                     }
                     planned = Self.unfinished(run, attempts: try log.attempts(runID: runID)).map { ($0, runID) }
                 } else {
@@ -74,11 +75,11 @@ extension LoadKitCommand {
                 var items: [RunPlan.Item] = []
                 for (item, _) in planned where seen.insert(item).inserted {
                     guard pipeline.graph.task(item.table) != nil else {
-                        throw ValidationErrorText("table '\(item.table)' of that run is no longer in the config")
+                        throw UsageError("table '\(item.table)' of that run is no longer in the config")
                     }
                     let partition = try item.partition.map { key in
                         guard let scheme = try pipeline.scheme(of: item.table) else {
-                            throw ValidationErrorText("table '\(item.table)' is no longer partitioned")
+                            throw UsageError("table '\(item.table)' is no longer partitioned")
                         }
                         return try scheme.partition(forKey: key)
                     }

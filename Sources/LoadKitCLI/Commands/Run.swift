@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 
 extension LoadKitCommand {
     /// `loadkit run`: every table's task for one partition, in dependency order.
@@ -37,7 +38,7 @@ extension LoadKitCommand {
                 let pipeline = try Pipeline(config: config)
                 let schemes = Set(config.tables.compactMap(\.scheme))
                 guard schemes.count <= 1 else {
-                    throw ValidationErrorText("`loadkit run` needs all partitioned tables to share one granularity and "
+                    throw UsageError("`loadkit run` needs all partitioned tables to share one granularity and "
                         + "time zone; these differ: " + config.tables.filter { $0.scheme != nil }
                             .map { "\($0.name) (\($0.scheme!.granularity.rawValue), \($0.scheme!.timeZone.identifier))" }
                             .joined(separator: ", ") + ". Use `loadkit backfill --table T` per table")
@@ -46,7 +47,7 @@ extension LoadKitCommand {
                 if let scheme = schemes.first {
                     partitions = [try partition.map { try scheme.partition(forKey: $0) } ?? scheme.lastComplete(before: try WallClock.now())]
                 } else if partition != nil {
-                    throw ValidationErrorText("no table is partitioned; run without --partition")
+                    throw UsageError("no table is partitioned; run without --partition")
                 }
                 let plan = RunPlan(graph: pipeline.graph, tasks: Set(config.tables.map(\.name)), partitions: partitions)
                 let title = "run" + (partitions.first.map { " \($0.key)" } ?? "")

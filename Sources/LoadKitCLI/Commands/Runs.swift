@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 import LoadKitSQLite
 
 extension LoadKitCommand {
@@ -161,7 +162,7 @@ extension LoadKitCommand {
             func run() throws {
                 do {
                     guard let log = try Runs.openLog(global), let run = try log.run(runID) else {
-                        throw ValidationErrorText("no run \(runID); `loadkit runs` lists them")
+                        throw UsageError("no run \(runID); `loadkit runs` lists them")
                     }
                     let attempts = try log.attempts(runID: runID)
                     if global.json {
@@ -201,7 +202,7 @@ extension LoadKitCommand {
             func run() throws {
                 do {
                     guard let log = try Runs.openLog(global), try log.run(runID) != nil else {
-                        throw ValidationErrorText("no run \(runID); `loadkit runs` lists them")
+                        throw UsageError("no run \(runID); `loadkit runs` lists them")
                     }
                     let now = CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970))
                     try log.dismissRun(runID, at: now)

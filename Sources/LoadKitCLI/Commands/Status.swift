@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadKit
+import LoadKitProject
 
 extension LoadKitCommand {
     /// `loadkit status`: per-partition state as a calendar, a grid or a list.
@@ -45,7 +46,7 @@ extension LoadKitCommand {
                 let config = try global.loadConfig()
                 let tableConfig = try config.requireTable(table)
                 guard let scheme = tableConfig.scheme else {
-                    throw ValidationErrorText("table '\(table)' is not partitioned; `loadkit fingerprint --table \(table)` "
+                    throw UsageError("table '\(table)' is not partitioned; `loadkit fingerprint --table \(table)` "
                         + "and `loadkit runs` show its state")
                 }
                 let partitions = try range(scheme, config: config)

@@ -2,19 +2,19 @@
 ///
 /// Rendered as `loadkit.yml, line 12, column 5: tables.flights.partition: unknown key
 /// 'granularty'; allowed keys: column, granularity, from, timezone`.
-struct ConfigError: Error, CustomStringConvertible {
+package struct ConfigError: Error, CustomStringConvertible {
     /// The config file as the user named it.
-    var file: String
+    package var file: String
     /// 1-based line, when known.
-    var line: Int?
+    package var line: Int?
     /// 1-based column (in Unicode scalars), when known.
-    var column: Int?
+    package var column: Int?
     /// The dotted key path, for example `tables.flights.partition.granularity`.
-    var key: String?
+    package var key: String?
     /// What is wrong and what is allowed.
-    var message: String
+    package var message: String
 
-    var description: String {
+    package var description: String {
         var prefix = file
         if let line { prefix += ", line \(line)" }
         if let column { prefix += ", column \(column)" }

@@ -3,27 +3,28 @@ import LoadKit
 import LoadKitSQLite
 
 /// `--dry-run`: what a run would do to each item, written nowhere.
-enum DryRun {
+package enum DryRun {
 
-    struct Step: Encodable {
-        var table: String
-        var partition: String?
-        var action: String
-        var reason: String
+    package struct Step: Encodable {
+        package var table: String
+        package var partition: String?
+        package var action: String
+        package var reason: String
 
-        func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(table, forKey: .table)
             try c.encode(partition, forKey: .partition)
             try c.encode(action, forKey: .action)
             try c.encode(reason, forKey: .reason)
         }
-        enum CodingKeys: String, CodingKey { case table, partition, action, reason }
+        package enum CodingKeys: String, CodingKey { case table, partition, action, reason }
     }
 
-    struct Report: Encodable {
-        var table: String
-        var plan: [Step]
+    package struct Report: Encodable {
+        package var table: String
+        package var plan: [Step]
+        package init(table: String, plan: [Step]) { self.table = table; self.plan = plan }
     }
 
     /// The action for every item, decided by the same rules the run applies (SPEC.md §3):
@@ -33,7 +34,7 @@ enum DryRun {
     /// `upstream_failed` (an upstream item of the same partition fails). A transform whose
     /// upstream item loads or reloads in this plan reloads; otherwise its source fingerprint
     /// is computed from the ledger exactly as its load would.
-    static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool, rebuilding: Set<String> = []) throws -> [Step] {
+    package static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool, rebuilding: Set<String> = []) throws -> [Step] {
         let config = pipeline.config
         let destination = FileManager.default.fileExists(atPath: config.warehouse)
             ? try SQLiteDestination(readingOnly: config.warehouse) : nil
@@ -121,34 +122,7 @@ enum DryRun {
     }
 
     /// Whether the plan foresees a failure (the dry run then exits 1).
-    static func foreseesFailure(_ steps: [Step]) -> Bool {
+    package static func foreseesFailure(_ steps: [Step]) -> Bool {
         steps.contains { $0.action == "fail" || $0.action == "upstream_failed" }
-    }
-
-    /// Prints the plan.
-    /// - Returns: whether it foresees a failure (the command then exits 1).
-    /// - Parameter rebuilding: tables `--rebuild` drops first (planned as not loaded).
-    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool,
-                      rebuilding: Set<String> = []) throws -> Bool {
-        let steps = try steps(plan, pipeline: pipeline, force: force, rebuilding: rebuilding)
-        if json {
-            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(table: table, plan: steps)))
-            Swift.print()
-            return foreseesFailure(steps)
-        }
-        let width = max(9, steps.map { ($0.partition ?? "-").count }.max() ?? 0)
-        let tableWidth = max(5, steps.map(\.table.count).max() ?? 0)
-        Swift.print("partition".padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-            + "table".padding(toLength: tableWidth, withPad: " ", startingAt: 0) + "  action  reason")
-        for s in steps {
-            Swift.print((s.partition ?? "-").padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                + s.table.padding(toLength: tableWidth, withPad: " ", startingAt: 0) + "  "
-                + s.action.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + s.reason)
-        }
-        let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
-        Swift.print("dry run: " + ["load", "reload", "skip", "fail", "upstream_failed"].compactMap { action in
-            counts[action].map { "\($0) \(action)" }
-        }.joined(separator: ", ") + "; nothing was written")
-        return foreseesFailure(steps)
     }
 }

@@ -26,7 +26,7 @@ extension LoadKitConfig {
     ///   that is not read-only (the reason from the SQLite check), a missing table (with the
     ///   declared tables), or SQL that SQLite cannot compile (its message).
     ///   ``LoadKitError`` `.schema` when a transform's declared columns cannot be a table.
-    func checkTransforms() throws {
+    package func checkTransforms() throws {
         let transforms = tables.filter { $0.sql != nil }
         if transforms.isEmpty { return }
         let scratch = try SQLiteConnection(path: ":memory:")
@@ -125,16 +125,16 @@ extension LoadKitConfig {
 /// The warehouse's tables, read on demand through a read-only connection that is opened only
 /// when the file exists (so checking a config never creates a warehouse).
 private final class WarehouseTables {
-    let path: String
+    package let path: String
     private var opened = false
     private var destination: SQLiteDestination?
     private var openError: String?
 
-    init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// The columns of table or view `name` in the warehouse, in order, or `nil` when the
     /// warehouse or the table does not exist.
-    func columns(of name: String) -> [String]? {
+    package func columns(of name: String) -> [String]? {
         if !opened {
             opened = true
             if FileManager.default.fileExists(atPath: path) {
@@ -146,7 +146,7 @@ private final class WarehouseTables {
     }
 
     /// Why `name` was not found there, for the message.
-    func describe(_ name: String) -> String {
+    package func describe(_ name: String) -> String {
         if let openError { return "the warehouse \(path) could not be read (\(openError))" }
         if destination == nil { return "the warehouse \(path) does not exist yet" }
         return "the warehouse \(path) has no table \(name)"

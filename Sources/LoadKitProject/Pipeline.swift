@@ -3,15 +3,15 @@ import LoadKit
 import LoadKitSQLite
 
 /// The configured tables as a task graph, and the runner that executes it.
-struct Pipeline {
-    let config: LoadKitConfig
-    let graph: TaskGraph
+package struct Pipeline {
+    package let config: LoadKitConfig
+    package let graph: TaskGraph
 
     /// Builds one task per table.
     /// - Throws: ``ConfigError`` or ``LoadKitError`` for a table that cannot be a target, a
     ///   transform whose SQL is not one read-only query over existing tables
     ///   (``LoadKitConfig/checkTransforms()``), or a graph error (cycle).
-    init(config: LoadKitConfig) throws {
+    package init(config: LoadKitConfig) throws {
         self.config = config
         let base = URL(fileURLWithPath: config.file).deletingLastPathComponent().standardized.path
         var tasks: [RunTask] = []
@@ -40,7 +40,7 @@ struct Pipeline {
     }
 
     /// A runner over the warehouse: one connection per worker, one for the run log.
-    func runner(concurrency: Int? = nil, force: Bool = false, failFast: Bool = false) throws -> Runner {
+    package func runner(concurrency: Int? = nil, force: Bool = false, failFast: Bool = false) throws -> Runner {
         let path = config.warehouse
         let timeout = config.defaults.lockTimeout
         return Runner(graph: graph, destinations: { try SQLiteDestination(path: path, busyTimeout: timeout) },
@@ -50,7 +50,7 @@ struct Pipeline {
     }
 
     /// The partition scheme of a partitioned table.
-    func scheme(of table: String) throws -> PartitionScheme? {
+    package func scheme(of table: String) throws -> PartitionScheme? {
         try config.requireTable(table).scheme
     }
 }

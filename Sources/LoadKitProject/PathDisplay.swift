@@ -1,9 +1,9 @@
 import Foundation
 
 /// How paths are shown in messages.
-enum PathDisplay {
+package enum PathDisplay {
     /// `path` relative to `directory` when inside it, else as it is.
-    static func relative(_ path: String, to directory: String) -> String {
+    package static func relative(_ path: String, to directory: String) -> String {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }

@@ -6,7 +6,7 @@ extension LoadKitConfig.TableConfig {
     /// columns are declared).
     /// - Parameter schema: the columns to use; the declared ones by default.
     /// - Throws: ``LoadKitError`` `.schema` when the table cannot be a target as declared.
-    func targetTable(schema: TableSchema? = nil) throws -> TargetTable {
+    package func targetTable(schema: TableSchema? = nil) throws -> TargetTable {
         guard let schema = schema ?? self.schema else {
             throw LoadKitError(.schema, "table '\(name)' has no declared columns")
         }
@@ -27,21 +27,21 @@ extension LoadKitConfig.TableConfig {
     ///   - required: whether a partitioned table needs the flag.
     /// - Throws: a usage error when the flag does not fit the table, ``LoadKitError``
     ///   `.partitionKey` for a malformed key.
-    func partitionKey(_ key: String?, required: Bool = false) throws -> String? {
+    package func partitionKey(_ key: String?, required: Bool = false) throws -> String? {
         guard let key else {
             if required && partition != nil {
-                throw ValidationErrorText("table '\(name)' is partitioned: give --partition KEY")
+                throw UsageError("table '\(name)' is partitioned: give --partition KEY")
             }
             return nil
         }
         guard let scheme else {
-            throw ValidationErrorText("table '\(name)' is not partitioned; run without --partition")
+            throw UsageError("table '\(name)' is not partitioned; run without --partition")
         }
         return try scheme.partition(forKey: key).key
     }
 
     /// The partition scheme, for a partitioned table.
-    var scheme: PartitionScheme? {
+    package var scheme: PartitionScheme? {
         partition.map { PartitionScheme(granularity: $0.granularity, timeZone: $0.timeZone) }
     }
 }
@@ -49,7 +49,7 @@ extension LoadKitConfig.TableConfig {
 extension LoadKitConfig.TableConfig {
     /// The table's definition as its loads record it in the ledger (SPEC.md G6): the same value
     /// the runner's tasks compute, so `status` and `--dry-run` see exactly what a load would.
-    func definition() throws -> TableDefinition {
+    package func definition() throws -> TableDefinition {
         if sql != nil {
             let partitioning = partition.map {
                 TargetTable.Partitioning(column: $0.column,

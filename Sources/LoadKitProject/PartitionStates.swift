@@ -5,37 +5,37 @@ import LoadKitSQLite
 /// The state of each partition of a table (SPEC.md §3 `status`): `loaded`, `failed`,
 /// `missing`, `stale` (loaded, but its source or its table's definition changed since), or
 /// `running` (an attempt of a live run is loading it now).
-enum PartitionState: String, Encodable {
+package enum PartitionState: String, Encodable {
     case loaded, failed, missing, stale, running
 }
 
-struct PartitionStatus: Encodable {
-    var partition: String
-    var state: PartitionState
+package struct PartitionStatus: Encodable {
+    package var partition: String
+    package var state: PartitionState
     /// Rows the partition holds now (for a failed one: of the earlier load it kept; `nil` when
     /// it holds nothing).
-    var rows: Int?
-    var loadedAt: String?
-    var error: String?
+    package var rows: Int?
+    package var loadedAt: String?
+    package var error: String?
     /// Why it is stale: `source changed`, `source file is gone`, `definition changed`.
-    var reason: String?
+    package var reason: String?
     /// For a failed partition: whether it still holds the rows of an earlier load.
-    var kept: Bool?
+    package var kept: Bool?
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(partition, forKey: .partition); try c.encode(state, forKey: .state)
         try c.encode(rows, forKey: .rows); try c.encode(loadedAt, forKey: .loadedAt); try c.encode(error, forKey: .error)
         try c.encodeIfPresent(reason, forKey: .reason); try c.encodeIfPresent(kept, forKey: .kept)
     }
-    enum CodingKeys: String, CodingKey { case partition, state, rows, loadedAt, error, reason, kept }
+    package enum CodingKeys: String, CodingKey { case partition, state, rows, loadedAt, error, reason, kept }
 }
 
-enum PartitionStates {
+package enum PartitionStates {
     /// The states of `partitions` of `table`, from the ledger, the latest attempts and the
     /// sources and definition as they are now. Reads only (after marking runs whose process
     /// died `interrupted`, which writes only the run log).
-    static func compute(table: LoadKitConfig.TableConfig, partitions: [Partition], config: LoadKitConfig) throws -> [PartitionStatus] {
+    package static func compute(table: LoadKitConfig.TableConfig, partitions: [Partition], config: LoadKitConfig) throws -> [PartitionStatus] {
         try reap(config)
         let destination = FileManager.default.fileExists(atPath: config.warehouse)
             ? try SQLiteDestination(readingOnly: config.warehouse) : nil
@@ -82,7 +82,7 @@ enum PartitionStates {
     }
 
     /// Marks runs whose process died `interrupted`, so no command shows them `running`.
-    static func reap(_ config: LoadKitConfig) throws {
+    package static func reap(_ config: LoadKitConfig) throws {
         guard FileManager.default.fileExists(atPath: config.warehouse),
               FileManager.default.isWritableFile(atPath: config.warehouse) else { return }
         let log = try SQLiteDestination(readingOnly: config.warehouse)
@@ -99,7 +99,7 @@ enum PartitionStates {
     }
 
     /// The partitions known to the ledger or the attempts, for a default range.
-    static func knownKeys(table: String, config: LoadKitConfig) throws -> [String] {
+    package static func knownKeys(table: String, config: LoadKitConfig) throws -> [String] {
         guard FileManager.default.fileExists(atPath: config.warehouse) else { return [] }
         let destination = try SQLiteDestination(readingOnly: config.warehouse)
         let keys = try destination.ledger(table: table).compactMap(\.partitionKey)

@@ -3,18 +3,18 @@ import LoadKit
 import Yams
 
 extension LoadKitConfig {
-    static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify"]
-    static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
+    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify"]
+    package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
                             "retry", "depends_on", "sql"]
-    static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
-    static let partitionKeys = ["column", "granularity", "from", "timezone"]
-    static let retryKeys = ["attempts", "initial_delay", "max_delay"]
+    package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
+    package static let partitionKeys = ["column", "granularity", "from", "timezone"]
+    package static let retryKeys = ["attempts", "initial_delay", "max_delay"]
 
     /// Reads and checks a config file.
     ///
     /// - Parameter path: the file; relative paths inside it are resolved against its folder.
     /// - Throws: ``ConfigError`` naming file, line, column and key, with the allowed values.
-    static func load(path: String) throws -> LoadKitConfig {
+    package static func load(path: String) throws -> LoadKitConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, message: FileManager.default.fileExists(atPath: path)
                 ? "cannot read the config file"
@@ -27,7 +27,7 @@ extension LoadKitConfig {
     }
 
     /// Parses config text; `file` names it in errors and anchors relative paths.
-    static func parse(yaml: String, file: String) throws -> LoadKitConfig {
+    package static func parse(yaml: String, file: String) throws -> LoadKitConfig {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {

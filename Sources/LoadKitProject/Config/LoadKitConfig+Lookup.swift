@@ -4,7 +4,7 @@ import LoadKitSQLite
 extension LoadKitConfig {
     /// The table named `name`.
     /// - Throws: ``ConfigError`` listing the declared tables (exit 64).
-    func requireTable(_ name: String) throws -> TableConfig {
+    package func requireTable(_ name: String) throws -> TableConfig {
         guard let table = table(name) else {
             throw ConfigError(file: file, key: "tables",
                 message: "unknown table '\(name)'; declared tables: " + tables.map(\.name).joined(separator: ", "))
@@ -14,8 +14,8 @@ extension LoadKitConfig {
 }
 
 /// Opens the configured warehouse.
-enum LoadKitSQLiteDestinationFactory {
-    static func open(_ config: LoadKitConfig) throws -> SQLiteDestination {
+package enum LoadKitSQLiteDestinationFactory {
+    package static func open(_ config: LoadKitConfig) throws -> SQLiteDestination {
         try SQLiteDestination(path: config.warehouse, busyTimeout: config.defaults.lockTimeout)
     }
 }

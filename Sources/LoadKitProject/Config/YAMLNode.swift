@@ -5,22 +5,22 @@ import Yams
 ///
 /// Mappings are read through ``mapping(allowed:)``, which refuses keys not in `allowed` (so a
 /// typo such as `granularty` is an error, not silently ignored) and duplicate keys.
-struct YAMLNode {
-    let node: Node
-    let path: String
-    let file: String
+package struct YAMLNode {
+    package let node: Node
+    package let path: String
+    package let file: String
 
-    func error(_ message: String) -> ConfigError {
+    package func error(_ message: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: path, message: message)
     }
 
-    func child(_ key: String, _ node: Node) -> YAMLNode {
+    package func child(_ key: String, _ node: Node) -> YAMLNode {
         YAMLNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
     }
 
     /// The entries of a mapping, in file order, after checking every key against `allowed`
     /// (`nil` allows any key, for user-named entries such as table names).
-    func mapping(allowed: [String]?) throws -> [(key: String, value: YAMLNode)] {
+    package func mapping(allowed: [String]?) throws -> [(key: String, value: YAMLNode)] {
         guard case .mapping(let mapping) = node else {
             throw error("expected a mapping (key: value lines), found \(kind)")
         }
@@ -43,7 +43,7 @@ struct YAMLNode {
         return entries
     }
 
-    var kind: String {
+    package var kind: String {
         switch node {
         case .scalar(let s): return s.string.isEmpty ? "an empty value" : "'\(s.string)'"
         case .mapping: return "a mapping"
@@ -52,25 +52,25 @@ struct YAMLNode {
         }
     }
 
-    func string() throws -> String {
+    package func string() throws -> String {
         guard case .scalar(let scalar) = node else { throw error("expected a text value, found \(kind)") }
         return scalar.string
     }
 
-    func nonEmptyString() throws -> String {
+    package func nonEmptyString() throws -> String {
         let value = try string()
         guard !value.isEmpty else { throw error("must not be empty") }
         return value
     }
 
-    func bool() throws -> Bool {
+    package func bool() throws -> Bool {
         guard case .scalar = node, let value = node.bool else {
             throw error("expected true or false, found \(kind)")
         }
         return value
     }
 
-    func int(in range: ClosedRange<Int>) throws -> Int {
+    package func int(in range: ClosedRange<Int>) throws -> Int {
         guard case .scalar = node, let value = node.int else {
             throw error("expected a whole number, found \(kind)")
         }
@@ -80,7 +80,7 @@ struct YAMLNode {
         return value
     }
 
-    func strings() throws -> [String] {
+    package func strings() throws -> [String] {
         guard case .sequence(let sequence) = node else {
             throw error("expected a list such as [a, b], found \(kind)")
         }
@@ -89,7 +89,7 @@ struct YAMLNode {
         }
     }
 
-    func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
+    package func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
         let value = try string()
         guard let result = T(rawValue: value) else {
             throw error("'\(value)' is not allowed; allowed values: "
@@ -99,7 +99,7 @@ struct YAMLNode {
     }
 
     /// A duration such as `500ms`, `1s`, `2m`, `1h`, `7d` (see `Duration.init(parsing:)`).
-    func duration() throws -> Duration {
+    package func duration() throws -> Duration {
         do {
             return try Duration(parsing: try string())
         } catch let failure as Duration.SyntaxError {

@@ -1,0 +1,32 @@
+import Foundation
+import LoadKit
+import LoadKitProject
+
+extension DryRun {
+    /// Prints the plan.
+    /// - Returns: whether it foresees a failure (the command then exits 1).
+    /// - Parameter rebuilding: tables `--rebuild` drops first (planned as not loaded).
+    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool,
+                      rebuilding: Set<String> = []) throws -> Bool {
+        let steps = try steps(plan, pipeline: pipeline, force: force, rebuilding: rebuilding)
+        if json {
+            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(table: table, plan: steps)))
+            Swift.print()
+            return foreseesFailure(steps)
+        }
+        let width = max(9, steps.map { ($0.partition ?? "-").count }.max() ?? 0)
+        let tableWidth = max(5, steps.map(\.table.count).max() ?? 0)
+        Swift.print("partition".padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+            + "table".padding(toLength: tableWidth, withPad: " ", startingAt: 0) + "  action  reason")
+        for s in steps {
+            Swift.print((s.partition ?? "-").padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + s.table.padding(toLength: tableWidth, withPad: " ", startingAt: 0) + "  "
+                + s.action.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + s.reason)
+        }
+        let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
+        Swift.print("dry run: " + ["load", "reload", "skip", "fail", "upstream_failed"].compactMap { action in
+            counts[action].map { "\($0) \(action)" }
+        }.joined(separator: ", ") + "; nothing was written")
+        return foreseesFailure(steps)
+    }
+}

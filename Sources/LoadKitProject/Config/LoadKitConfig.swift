@@ -1,0 +1,78 @@
+import Foundation
+import LoadKit
+
+/// The typed contents of `loadkit.yml` (SPEC.md §2). Relative paths are already resolved
+/// against the config file's folder.
+package struct LoadKitConfig {
+    /// The config file's path as given.
+    package var file: String
+    /// The SQLite file of the warehouse (absolute or relative to the working directory).
+    package var warehouse: String
+    /// The default zone for partition boundaries and naive timestamps.
+    package var timeZone: TimeZone
+    package var defaults: Defaults
+    /// The tables in the order the file declares them.
+    package var tables: [TableConfig]
+    package var notify: Notify
+
+    /// The table named `name`, if declared.
+    package func table(_ name: String) -> TableConfig? { tables.first { $0.name == name } }
+
+    package struct Defaults {
+        package var concurrency = 2
+        package var retry = RetrySettings()
+        package var lockTimeout: Duration = .seconds(60)
+    }
+
+    /// Attempts include the first; delays in `Duration`.
+    package struct RetrySettings: Equatable {
+        package var attempts = 3
+        package var initialDelay: Duration = .seconds(1)
+        package var maxDelay: Duration = .seconds(60)
+        package init(attempts: Int = 3, initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60)) {
+            self.attempts = attempts; self.initialDelay = initialDelay; self.maxDelay = maxDelay
+        }
+    }
+
+    package struct Notify {
+        package var onFailure: String?
+        package var onSuccess: String?
+    }
+
+    /// What to do with a row of another partition in a static replace.
+    package enum OutsideRows: String, CaseIterable { case error, skip }
+
+    package struct TableConfig {
+        package var name: String
+        package var source: SourceConfig?
+        package var sql: String?
+        package var schema: TableSchema?
+        package var partition: PartitionConfig?
+        package var write: WriteMode = .replace
+        package var outsideRows: OutsideRows = .error
+        package var allowEmpty = false
+        package var retry: RetrySettings
+        package var dependsOn: [String] = []
+        /// The line of the table's key in the file, for later errors.
+        package var line: Int?
+        /// The line and column of the table's `sql` key, for errors in its query.
+        package var sqlLine: Int?
+        package var sqlColumn: Int?
+    }
+
+    package struct SourceConfig {
+        /// The path template, resolved against the config folder; may hold placeholders.
+        package var path: String
+        package var format: SourceFormat
+        package var options: SourceOptions
+    }
+
+    package struct PartitionConfig {
+        /// The partition key column in the target.
+        package var column: String
+        package var granularity: Granularity
+        /// The source column (date or timestamp) the key is derived from; `nil` for SQL tables.
+        package var from: String?
+        package var timeZone: TimeZone
+    }
+}
