@@ -5,14 +5,12 @@ import LoadKitProject
 extension DryRun {
     /// Prints the plan.
     /// - Returns: whether it foresees a failure (the command then exits 1).
-    /// - Parameter rebuilding: tables `--rebuild` drops first (planned as not loaded).
-    static func print(_ plan: RunPlan, pipeline: Pipeline, force: Bool, table: String, json: Bool,
-                      rebuilding: Set<String> = []) throws -> Bool {
-        let steps = try steps(plan, pipeline: pipeline, force: force, rebuilding: rebuilding)
+    static func print(_ report: Report, json: Bool) throws -> Bool {
+        let steps = report.plan
         if json {
-            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(table: table, plan: steps)))
+            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(report))
             Swift.print()
-            return foreseesFailure(steps)
+            return report.foreseesFailure
         }
         let width = max(9, steps.map { ($0.partition ?? "-").count }.max() ?? 0)
         let tableWidth = max(5, steps.map(\.table.count).max() ?? 0)
@@ -27,6 +25,6 @@ extension DryRun {
         Swift.print("dry run: " + ["load", "reload", "skip", "fail", "upstream_failed"].compactMap { action in
             counts[action].map { "\($0) \(action)" }
         }.joined(separator: ", ") + "; nothing was written")
-        return foreseesFailure(steps)
+        return report.foreseesFailure
     }
 }

@@ -27,4 +27,13 @@ struct GlobalOptions: ParsableArguments {
         if let warehouse { config.warehouse = warehouse }
         return config
     }
+
+    /// The project of the config file, with `--warehouse` applied; its runs record this
+    /// process's command line.
+    /// - Throws: as ``loadConfig()``, and ``Project`` errors (a transform that is not read-only).
+    func openProject() throws -> Project {
+        let project = try Project(config: try loadConfig())
+        project.recordedArguments = Array(CommandLine.arguments.dropFirst())
+        return project
+    }
 }

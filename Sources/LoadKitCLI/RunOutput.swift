@@ -66,12 +66,8 @@ enum RunOutput {
 
     /// Prints the summary, runs the notifier, and ends with the exit code: 0 success, 1 failed
     /// or interrupted.
-    static func finish(_ summary: RunSummary, title: String, config: LoadKitConfig, json: Bool) throws {
-        var summary = summary
-        let notify = summary.status == .success ? config.notify.onSuccess : config.notify.onFailure
-        if let notify, let warning = Notifier.notify(notify, summary: summary,
-                                                      workingDirectory: URL(fileURLWithPath: config.file).deletingLastPathComponent().path) {
-            summary.warnings.append(warning)
+    static func finish(_ summary: RunSummary, title: String, json: Bool) throws {
+        for warning in summary.warnings {
             FileHandle.standardError.write(Data("loadkit: warning: \(warning)\n".utf8))
         }
         if json {
@@ -91,13 +87,13 @@ import ArgumentParser
 enum SignalHandling {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
-    static func install(cancelling runner: Runner) {
+    static func install(cancelling project: Project) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 FileHandle.standardError.write(Data("\nloadkit: stopping after the running loads finish…\n".utf8))
-                runner.cancel()
+                project.cancel()
             }
             source.resume()
             sources.append(source)

@@ -3,27 +3,36 @@ import LoadKit
 import LoadKitSQLite
 
 /// `--dry-run`: what a run would do to each item, written nowhere.
-package enum DryRun {
+public enum DryRun {
+    /// One item of the plan: `{"table", "partition", "action", "reason"}`.
+    public struct Step: Codable, Sendable, Equatable {
+        /// The table.
+        public var table: String
+        /// The partition key; `nil` for an unpartitioned table.
+        public var partition: String?
+        /// `load`, `reload`, `skip`, `fail` or `upstream_failed`.
+        public var action: String
+        /// Why, in words (`source changed since it was loaded`).
+        public var reason: String
 
-    package struct Step: Encodable {
-        package var table: String
-        package var partition: String?
-        package var action: String
-        package var reason: String
-
-        package func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(table, forKey: .table)
             try c.encode(partition, forKey: .partition)
             try c.encode(action, forKey: .action)
             try c.encode(reason, forKey: .reason)
         }
-        package enum CodingKeys: String, CodingKey { case table, partition, action, reason }
+        enum CodingKeys: String, CodingKey { case table, partition, action, reason }
     }
 
-    package struct Report: Encodable {
-        package var table: String
-        package var plan: [Step]
+    /// A dry run's plan: the value `--dry-run --json` prints, `{"table", "plan": [...]}`.
+    public struct Report: Codable, Sendable, Equatable {
+        /// The table planned (`*` for `run`).
+        public var table: String
+        /// Every item, in the order the run would reach them.
+        public var plan: [Step]
+        /// Whether the plan foresees a failure (the command's dry run then exits 1).
+        public var foreseesFailure: Bool { DryRun.foreseesFailure(plan) }
         package init(table: String, plan: [Step]) { self.table = table; self.plan = plan }
     }
 
@@ -36,8 +45,7 @@ package enum DryRun {
     /// is computed from the ledger exactly as its load would.
     package static func steps(_ plan: RunPlan, pipeline: Pipeline, force: Bool, rebuilding: Set<String> = []) throws -> [Step] {
         let config = pipeline.config
-        let destination = FileManager.default.fileExists(atPath: config.warehouse)
-            ? try SQLiteDestination(readingOnly: config.warehouse) : nil
+        let destination = try Warehouse(config: config).openForReading()
         let base = URL(fileURLWithPath: config.file).deletingLastPathComponent().standardized.path
         let order = Dictionary(uniqueKeysWithValues: pipeline.graph.ordered.enumerated().map { ($1.name, $0) })
         let items = plan.items.sorted {

@@ -41,10 +41,9 @@ package struct Pipeline {
 
     /// A runner over the warehouse: one connection per worker, one for the run log.
     package func runner(concurrency: Int? = nil, force: Bool = false, failFast: Bool = false) throws -> Runner {
-        let path = config.warehouse
-        let timeout = config.defaults.lockTimeout
-        return Runner(graph: graph, destinations: { try SQLiteDestination(path: path, busyTimeout: timeout) },
-                      runLog: try SQLiteDestination(path: path, busyTimeout: timeout).forRunRecords(),
+        let warehouse = try Warehouse(config: config)
+        return Runner(graph: graph, destinations: { try warehouse.open() },
+                      runLog: try warehouse.openRunLog(),
                       options: .init(concurrency: concurrency ?? config.defaults.concurrency, force: force,
                                      failFast: failFast))
     }

@@ -1,5 +1,8 @@
-/// A usage error raised outside argument parsing (exit 64).
-package struct UsageError: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+/// A call that does not fit the project: an unknown run, flags that do not fit the table, a
+/// range that crosses differently partitioned tables. The command exits 64 for it.
+public struct UsageError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong and what to do instead.
+    public let description: String
+    /// An error with `description`.
+    public init(_ description: String) { self.description = description }
 }

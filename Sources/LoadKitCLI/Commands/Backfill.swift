@@ -65,39 +65,29 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let tableConfig = try config.requireTable(table)
-                guard let scheme = tableConfig.scheme else {
-                    throw UsageError("table '\(table)' is not partitioned; load it with `loadkit load --table \(table)`")
-                }
-                let partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
-                let pipeline = try Pipeline(config: config)
-                let plan = try RunPlanning.plan(pipeline, tables: [table], partitions: partitions)
+                let project = try global.openProject()
                 if dryRun {
-                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: table, json: global.json,
-                                        rebuilding: rebuild ? [table] : []) {
-                        throw ExitCode(ExitStatus.failure)
-                    }
+                    let report = try project.planBackfill(table, from: from, to: to, force: force, rebuild: rebuild)
+                    if try DryRun.print(report, json: global.json) { throw ExitCode(ExitStatus.failure) }
                     return
                 }
+                let partitions = try project.backfillPartitions(table, from: from, to: to)
                 if partitions.isEmpty {
+                    _ = try project.planBackfill(table, from: from, to: to)  // the same checks as a run
                     if global.json { try RunOutput.printNothingToDo() }
                     else { print("backfill \(table): nothing to do; no partition from \(from) is complete yet") }
                     return
                 }
-                if rebuild {
-                    guard tableConfig.sql != nil || tableConfig.source != nil else { throw UsageError("nothing to rebuild") }
-                    try LoadKitSQLiteDestinationFactory.open(config).dropTable(table)
-                    if !global.quiet {
-                        FileHandle.standardError.write(Data("backfill \(table): dropped the table and its ledger entries (--rebuild)\n".utf8))
-                    }
+                if rebuild && !global.quiet {
+                    FileHandle.standardError.write(Data("backfill \(table): dropping the table and its ledger entries (--rebuild)\n".utf8))
                 }
-                let runner = try pipeline.runner(concurrency: concurrency, force: force, failFast: failFast)
-                if !global.quiet { runner.observer = ProgressLine(label: "backfill \(table)") }
-                SignalHandling.install(cancelling: runner)
-                let summary = try runner.run(plan, command: "backfill", arguments: Array(CommandLine.arguments.dropFirst()))
-                try RunOutput.finish(summary, title: "backfill \(table) \(partitions.first!.key)..\(partitions.last!.key)",
-                                     config: config, json: global.json)
+                let title = "backfill \(table) \(partitions.first!.key)..\(partitions.last!.key)"
+                if !global.quiet { project.observer = ProgressLine(label: "backfill \(table)") }
+                SignalHandling.install(cancelling: project)
+                let summary = try project.backfill(table, from: from, to: to,
+                                                   options: RunOptions(concurrency: concurrency, force: force, failFast: failFast),
+                                                   rebuild: rebuild)
+                try RunOutput.finish(summary, title: title, json: global.json)
             } catch let exit as ExitCode {
                 throw exit
             } catch {

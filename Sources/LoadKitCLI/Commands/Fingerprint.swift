@@ -30,35 +30,13 @@ extension LoadKitCommand {
         @Option(name: .long, help: ArgumentHelp("One partition's key.", valueName: "key"))
         var partition: String?
 
-        struct Report: Encodable {
-            var table: String
-            var partition: String?
-            var rows: Int
-            var fingerprint: String
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(table, forKey: .table)
-                try c.encode(partition, forKey: .partition)  // null, not absent, for the whole table
-                try c.encode(rows, forKey: .rows)
-                try c.encode(fingerprint, forKey: .fingerprint)
-            }
-            enum CodingKeys: String, CodingKey { case table, partition, rows, fingerprint }
-        }
-
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let tableConfig = try config.requireTable(table)
-                let key = try tableConfig.partitionKey(partition)
-                let destination = try LoadKitSQLiteDestinationFactory.open(config)
-                let fingerprint = try destination.fingerprint(table: table, partitionColumn: tableConfig.partition?.column,
-                                                              partition: key)
-                let report = Report(table: table, partition: key, rows: fingerprint.rows, fingerprint: fingerprint.hex)
+                let report = try global.openProject().fingerprint(table, partition: partition)
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
-                    print("\(table)\(key.map { " \($0)" } ?? ""): \(fingerprint.rows) rows, fingerprint \(fingerprint.hex)")
+                    print("\(table)\(report.partition.map { " \($0)" } ?? ""): \(report.rows) rows, fingerprint \(report.fingerprint)")
                 }
             } catch {
                 throw ExitStatus.report(error)

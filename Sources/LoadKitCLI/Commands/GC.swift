@@ -44,7 +44,7 @@ extension LoadKitCommand {
                     else { print("no warehouse at \(config.warehouse) yet; nothing to collect") }
                     return
                 }
-                let destination = try LoadKitSQLiteDestinationFactory.open(config)
+                let destination = try Warehouse(config: config).open()
                 let staging = try destination.stagingTables()
                 let orphans = staging.filter { !$0.inUse }.map(\.name)
                 if !dryRun {

@@ -35,29 +35,6 @@ extension LoadKitCommand {
         @Option(name: .long, help: ArgumentHelp("An input file for a dynamic load or an append.", valueName: "file"))
         var input: String?
 
-        struct Report: Encodable {
-            var table: String
-            var status: String
-            var loadID: String
-            var rowsRead: Int
-            var rowsSkipped: Int
-            var rowsWritten: Int
-            var partitions: [PartitionReport]
-            var sourceFingerprint: String
-            var seconds: Seconds
-        }
-
-        struct Seconds: Encodable {
-            var staging: Double
-            var commit: Double
-        }
-
-        struct PartitionReport: Encodable {
-            var partition: String?
-            var rows: Int
-            var fingerprint: String
-        }
-
         func validate() throws {
             if partition != nil && input != nil {
                 throw ValidationError("give --partition or --input, not both")
@@ -66,91 +43,28 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let tableConfig = try config.requireTable(table)
-                let result = try Self.loadRecorded(config: config, table: tableConfig, partition: partition, input: input)
-                let report = Report(table: result.table, status: result.status.rawValue, loadID: result.loadID,
-                                    rowsRead: result.rowsRead, rowsSkipped: result.rowsSkipped,
-                                    rowsWritten: result.rowsWritten,
-                                    partitions: result.entries.map {
-                                        PartitionReport(partition: $0.partitionKey, rows: $0.fingerprint.rows,
-                                                        fingerprint: $0.fingerprint.hex)
-                                    },
-                                    sourceFingerprint: result.sourceFingerprint,
-                                    seconds: Seconds(staging: result.stagingSeconds, commit: result.commitSeconds))
+                let project = try global.openProject()
+                SignalHandling.install(cancelling: project)
+                let report = try project.load(table: table, partition: partition, input: input)
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
-                    print(Self.summary(result))
+                    print(Self.summary(report))
                 }
             } catch {
                 throw ExitStatus.report(error)
             }
         }
 
-        /// Runs the load as a one-item run of the configured pipeline, so it is recorded in
-        /// `_loadkit_runs` (with its plan: the table, the partition or the input file) and
-        /// `_loadkit_attempts`, retried by the table's retry policy like any task, and loads a
-        /// transform exactly as a backfill does (the same source fingerprint).
-        static func loadRecorded(config: LoadKitConfig, table: LoadKitConfig.TableConfig, partition: String?,
-                                 input: String?) throws -> LoadResult {
-            let item = try item(config: config, table: table, partition: partition, input: input)
-            let pipeline = try Pipeline(config: config)
-            let runner = try pipeline.runner(concurrency: 1, force: true)
-            let box = ResultBox()
-            runner.observer = box
-            SignalHandling.install(cancelling: runner)
-            let command = ProcessInfo.processInfo.environment["LOADKIT_RUN_COMMAND"] ?? "load"
-            let summary = try runner.run(RunPlan(items: [item]), command: command,
-                                         arguments: Array(CommandLine.arguments.dropFirst()))
-            if let result = box.get(), summary.status == .success { return result }
-            throw LoadFailed(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))")
-        }
-
-        /// The run item of `load --table T [--partition KEY | --input FILE]`.
-        /// - Throws: a usage error for flags that do not fit the table; ``LoadKitError``
-        ///   `.partitionKey` for a malformed key.
-        static func item(config: LoadKitConfig, table: LoadKitConfig.TableConfig, partition: String?,
-                         input: String?) throws -> RunPlan.Item {
-            if let input {
-                guard table.sql == nil else {
-                    throw UsageError("table '\(table.name)' is a SQL transform; it takes no --input")
-                }
-                // The path the load opens, absolute, so a rerun from another folder finds it.
-                return RunPlan.Item(task: table.name, partition: nil, input: InputIdentity.canonicalPath(input))
-            }
-            if let key = try table.partitionKey(partition) {
-                return RunPlan.Item(task: table.name, partition: try table.scheme!.partition(forKey: key))
-            }
-            guard table.partition == nil else {
-                throw UsageError("table '\(table.name)' is partitioned: give --partition KEY or --input FILE")
-            }
-            return RunPlan.Item(task: table.name, partition: nil)
-        }
-
-        final class ResultBox: RunObserver, @unchecked Sendable {
-            private let lock = NSLock()
-            private var result: LoadResult?
-            func runProgressed(_ progress: RunProgress) {}
-            func loaded(_ result: LoadResult, item: RunPlan.Item) { lock.withLock { self.result = result } }
-            func get() -> LoadResult? { lock.withLock { result } }
-        }
-
-        /// The load's own error, already recorded with its attempts.
-        struct LoadFailed: Error, CustomStringConvertible {
-            let message: String
-            var description: String { message }
-        }
-
-        static func summary(_ result: LoadResult) -> String {
-            let partitions = result.entries.compactMap(\.partitionKey)
+        static func summary(_ result: LoadReport) -> String {
+            let partitions = result.partitions.compactMap(\.partition)
             let scope: String
             switch partitions.count {
             case 0: scope = ""
             case 1: scope = " partition \(partitions[0])"
             default: scope = " \(partitions.count) partitions (\(partitions.first!) … \(partitions.last!))"
             }
-            switch result.status {
+            switch LoadResult.Status(rawValue: result.status) ?? .loaded {
             case .loaded:
                 var text = "\(result.table)\(scope): loaded \(result.rowsWritten) rows"
                 if result.rowsSkipped > 0 { text += ", skipped \(result.rowsSkipped) rows of other partitions" }

@@ -41,82 +41,21 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let pipeline = try Pipeline(config: config)
-                guard FileManager.default.fileExists(atPath: config.warehouse) else {
-                    if global.json { try RunOutput.printNothingToDo() } else { print("no warehouse at \(config.warehouse) yet; nothing to re-run") }
-                    return
-                }
-                let log = try SQLiteDestination(path: config.warehouse)
-                try log.reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
-                var planned: [(item: PlannedItem, runID: String)] = []
-                if let runID {
-                    guard let run = try log.run(runID) else {
-                        throw UsageError("no run \(runID); `loadkit runs` lists them")
-                    }
-                    planned = Self.unfinished(run, attempts: try log.attempts(runID: runID)).map { ($0, runID) }
-                } else {
-                    let latest = try log.latestAttempts()
-                    planned = latest.filter(\.status.needsRerun).map {
-                        (PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input), $0.runID)
-                    }
-                    let attempted = Set(latest.map { PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input) })
-                    for run in try log.runs(limit: 1000, failedOnly: false)
-                    where run.status == .interrupted && run.dismissedAt == nil {
-                        let started = Set(try log.attempts(runID: run.runID).map {
-                            PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input)
-                        })
-                        for item in run.plan ?? [] where !started.contains(item) && !attempted.contains(item) {
-                            planned.append((item, run.runID))
-                        }
-                    }
-                }
-                var seen = Set<PlannedItem>()
-                var items: [RunPlan.Item] = []
-                for (item, _) in planned where seen.insert(item).inserted {
-                    guard pipeline.graph.task(item.table) != nil else {
-                        throw UsageError("table '\(item.table)' of that run is no longer in the config")
-                    }
-                    let partition = try item.partition.map { key in
-                        guard let scheme = try pipeline.scheme(of: item.table) else {
-                            throw UsageError("table '\(item.table)' is no longer partitioned")
-                        }
-                        return try scheme.partition(forKey: key)
-                    }
-                    items.append(RunPlan.Item(task: item.table, partition: partition, input: item.input))
-                }
-                let failedItems = planned
-                if items.isEmpty {
+                let project = try global.openProject()
+                if !global.quiet { project.observer = ProgressLine(label: "rerun") }
+                SignalHandling.install(cancelling: project)
+                let summary = try runID.map { try project.rerun(runID: $0) } ?? project.rerunFailed()
+                if summary.runID.isEmpty {
                     if global.json { try RunOutput.printNothingToDo() } else { print("nothing failed; nothing to re-run") }
                     return
                 }
-                let runner = try pipeline.runner()
-                if !global.quiet { runner.observer = ProgressLine(label: "rerun") }
-                SignalHandling.install(cancelling: runner)
-                // --failed links to the earlier run when every failure came from one run.
-                let parents = Set(failedItems.map(\.runID))
-                let parent = runID ?? (parents.count == 1 ? parents.first : nil)
-                let summary = try runner.run(RunPlan(items: items), parentRunID: parent, command: "rerun",
-                                             arguments: Array(CommandLine.arguments.dropFirst()))
-                try RunOutput.finish(summary, title: "rerun of \(items.count) failed task\(items.count == 1 ? "" : "s")",
-                                     config: config, json: global.json)
+                let count = summary.items.count + summary.notStarted
+                try RunOutput.finish(summary, title: "rerun of \(count) failed task\(count == 1 ? "" : "s")", json: global.json)
             } catch let exit as ExitCode {
                 throw exit
             } catch {
                 throw ExitStatus.report(error)
             }
-        }
-
-        /// The items of `run`'s plan that did not end in success or skipped (for a run recorded
-        /// without a plan: its failed, upstream_failed and interrupted attempts).
-        static func unfinished(_ run: RunRecord, attempts: [AttemptRecord]) -> [PlannedItem] {
-            var last: [PlannedItem: AttemptStatus] = [:]
-            for a in attempts { last[PlannedItem(table: a.table, partition: a.partitionKey, input: a.input)] = a.status }
-            guard let plan = run.plan else {
-                return attempts.filter(\.status.needsRerun)
-                    .map { PlannedItem(table: $0.table, partition: $0.partitionKey, input: $0.input) }
-            }
-            return plan.filter { last[$0].map(\.needsRerun) ?? true }
         }
     }
 }

@@ -34,34 +34,18 @@ extension LoadKitCommand {
 
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let pipeline = try Pipeline(config: config)
-                let schemes = Set(config.tables.compactMap(\.scheme))
-                guard schemes.count <= 1 else {
-                    throw UsageError("`loadkit run` needs all partitioned tables to share one granularity and "
-                        + "time zone; these differ: " + config.tables.filter { $0.scheme != nil }
-                            .map { "\($0.name) (\($0.scheme!.granularity.rawValue), \($0.scheme!.timeZone.identifier))" }
-                            .joined(separator: ", ") + ". Use `loadkit backfill --table T` per table")
-                }
-                var partitions: [Partition] = []
-                if let scheme = schemes.first {
-                    partitions = [try partition.map { try scheme.partition(forKey: $0) } ?? scheme.lastComplete(before: try WallClock.now())]
-                } else if partition != nil {
-                    throw UsageError("no table is partitioned; run without --partition")
-                }
-                let plan = RunPlan(graph: pipeline.graph, tasks: Set(config.tables.map(\.name)), partitions: partitions)
-                let title = "run" + (partitions.first.map { " \($0.key)" } ?? "")
+                let project = try global.openProject()
                 if dryRun {
-                    if try DryRun.print(plan, pipeline: pipeline, force: force, table: "*", json: global.json) {
+                    if try DryRun.print(try project.planRun(partition: partition, force: force), json: global.json) {
                         throw ExitCode(ExitStatus.failure)
                     }
                     return
                 }
-                let runner = try pipeline.runner(force: force)
-                if !global.quiet { runner.observer = ProgressLine(label: title) }
-                SignalHandling.install(cancelling: runner)
-                let summary = try runner.run(plan, command: "run", arguments: Array(CommandLine.arguments.dropFirst()))
-                try RunOutput.finish(summary, title: title, config: config, json: global.json)
+                let title = "run" + (try project.runPartition(partition).map { " \($0.key)" } ?? "")
+                if !global.quiet { project.observer = ProgressLine(label: title) }
+                SignalHandling.install(cancelling: project)
+                let summary = try project.run(partition: partition, force: force)
+                try RunOutput.finish(summary, title: title, json: global.json)
             } catch let exit as ExitCode {
                 throw exit
             } catch {

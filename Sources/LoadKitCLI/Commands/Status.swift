@@ -34,47 +34,23 @@ extension LoadKitCommand {
         @Option(name: .long, help: ArgumentHelp("The last partition key.", valueName: "key"))
         var to: String?
 
-        struct Report: Encodable {
-            var table: String
-            var granularity: String
-            var partitions: [PartitionStatus]
-            var counts: [String: Int]
-        }
-
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                let tableConfig = try config.requireTable(table)
-                guard let scheme = tableConfig.scheme else {
-                    throw UsageError("table '\(table)' is not partitioned; `loadkit fingerprint --table \(table)` "
-                        + "and `loadkit runs` show its state")
-                }
-                let partitions = try range(scheme, config: config)
-                let states = try PartitionStates.compute(table: tableConfig, partitions: partitions, config: config)
-                let counts = Dictionary(grouping: states, by: { $0.state.rawValue }).mapValues(\.count)
+                let project = try global.openProject()
+                let report = try project.status(table, from: from, to: to)
                 if global.json {
-                    FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(
-                        Report(table: table, granularity: scheme.granularity.rawValue, partitions: states, counts: counts)))
+                    FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(report))
                     print()
                     return
                 }
+                let scheme = try project.config.requireTable(table).scheme!
+                let partitions = try report.partitions.map { try scheme.partition(forKey: $0.partition) }
                 let color = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                print(StatusView(color: color).render(table: table, scheme: scheme, partitions: partitions, states: states),
-                      terminator: "")
+                print(StatusView(color: color).render(table: table, scheme: scheme, partitions: partitions,
+                                                      states: report.partitions), terminator: "")
             } catch {
                 throw ExitStatus.report(error)
             }
-        }
-
-        private func range(_ scheme: PartitionScheme, config: LoadKitConfig) throws -> [Partition] {
-            if let from {
-                return try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
-            }
-            let known = try PartitionStates.knownKeys(table: table, config: config)
-                .compactMap { try? scheme.partition(forKey: $0) }.sorted()
-            guard let first = known.first, let last = known.last else { return [] }
-            let end = try to.map { try scheme.partition(forKey: $0) } ?? last
-            return scheme.partitions(from: first, through: end)
         }
     }
 }

@@ -296,7 +296,7 @@ extension LoadKitCommand {
 
         /// One load of `table` (and partition `key`) as the runner runs it, forced (verify is about
         /// running again), recorded as a run with command `verify` and parent `parent`.
-        /// - Throws: ``Load/LoadFailed`` with the load's error when it failed (already recorded).
+        /// - Throws: ``LoadFailure`` with the load's error when it failed (already recorded).
         static func load(_ config: LoadKitConfig, _ table: LoadKitConfig.TableConfig, _ key: String?,
                          parent: String) throws -> Outcome {
             let pipeline = try Pipeline(config: config)
@@ -307,8 +307,8 @@ extension LoadKitCommand {
                                          parentRunID: parent, command: "verify",
                                          arguments: Array(CommandLine.arguments.dropFirst()))
             guard summary.status == .success, let item = summary.items.first else {
-                throw Load.LoadFailed(message: summary.items.first { $0.status == .failed }?.message
-                    ?? "the load did not finish (\(summary.status.rawValue))")
+                throw LoadFailure(message: summary.items.first { $0.status == .failed }?.message
+                    ?? "the load did not finish (\(summary.status.rawValue))", runID: summary.runID)
             }
             return Outcome(status: item.status.rawValue, message: item.message)
         }

@@ -2,19 +2,20 @@
 ///
 /// Rendered as `loadkit.yml, line 12, column 5: tables.flights.partition: unknown key
 /// 'granularty'; allowed keys: column, granularity, from, timezone`.
-package struct ConfigError: Error, CustomStringConvertible {
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
     /// The config file as the user named it.
-    package var file: String
+    public var file: String
     /// 1-based line, when known.
-    package var line: Int?
+    public var line: Int?
     /// 1-based column (in Unicode scalars), when known.
-    package var column: Int?
+    public var column: Int?
     /// The dotted key path, for example `tables.flights.partition.granularity`.
-    package var key: String?
+    public var key: String?
     /// What is wrong and what is allowed.
-    package var message: String
+    public var message: String
 
-    package var description: String {
+    /// `file, line L, column C: key: message`.
+    public var description: String {
         var prefix = file
         if let line { prefix += ", line \(line)" }
         if let column { prefix += ", column \(column)" }

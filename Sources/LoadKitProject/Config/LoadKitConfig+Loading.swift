@@ -44,7 +44,12 @@ extension LoadKitConfig {
         guard let warehouseNode = entries["warehouse"] else {
             throw ConfigError(file: file, line: 1, message: "missing key 'warehouse' (the SQLite file to load into)")
         }
-        let warehouse = resolve(try warehouseNode.nonEmptyString(), against: directory)
+        let warehouseText = try warehouseNode.nonEmptyString()
+        if Warehouse.isURI(warehouseText) {
+            // Checked here, so the refusal names the key; never resolved as a file name.
+            do { _ = try Warehouse(warehouseText, lockTimeout: .seconds(60)) } catch { throw warehouseNode.error("\(error)") }
+        }
+        let warehouse = resolve(warehouseText, against: directory)
         let timeZone = try entries["timezone"].map(zone) ?? TimeZone(identifier: "UTC")!
 
         var defaults = Defaults()

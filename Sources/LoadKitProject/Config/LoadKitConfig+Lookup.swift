@@ -12,10 +12,3 @@ extension LoadKitConfig {
         return table
     }
 }
-
-/// Opens the configured warehouse.
-package enum LoadKitSQLiteDestinationFactory {
-    package static func open(_ config: LoadKitConfig) throws -> SQLiteDestination {
-        try SQLiteDestination(path: config.warehouse, busyTimeout: config.defaults.lockTimeout)
-    }
-}
