@@ -23,6 +23,7 @@ public final class Project: @unchecked Sendable {
     package let config: LoadKitConfig
     private let lock = NSLock()
     private var builtPipeline: Pipeline?
+    private var crashExecutable: String?
     private var runners: [ObjectIdentifier: Runner] = [:]
     private var currentObserver: (any RunObserver)?
 
@@ -108,6 +109,13 @@ public final class Project: @unchecked Sendable {
         lock.withLock { runners[id] = runner }
         defer { lock.withLock { runners[id] = nil } }
         return try body()
+    }
+
+    /// The `loadkit` executable verify's crash steps run as their child process; `nil` looks
+    /// for `loadkit` on `PATH`.
+    public var crashStepExecutable: String? {
+        get { lock.withLock { crashExecutable } }
+        set { lock.withLock { crashExecutable = newValue } }
     }
 
     /// The arguments a run records: the command's own when it runs as `loadkit`, else the
