@@ -52,6 +52,12 @@ package struct Warehouse: Sendable {
         exists ? try SQLiteDestination(readingOnly: location) : nil
     }
 
+    /// A read-write connection to an existing warehouse, or `nil` when there is none yet
+    /// (for commands that must not create it).
+    package func existing() throws -> SQLiteDestination? {
+        exists ? try open() : nil
+    }
+
     /// The connection that records runs and attempts.
     package func openRunLog() throws -> SQLiteDestination {
         try open().forRunRecords()

@@ -31,22 +31,9 @@ extension LoadKitCommand {
         @Argument(help: ArgumentHelp("Input files (CSV or JSON Lines, optionally .gz).", valueName: "file"))
         var files: [String] = []
 
-        struct FileReport: Encodable {
-            var file: String
-            var rows: Int
-            var error: String?
-        }
-
-        struct Report: Encodable {
-            var table: String
-            var rows: Int
-            var files: [FileReport]
-            var ok: Bool
-        }
-
         func run() throws {
             do {
-                let report = try check()
+                let report = try global.openProject().check(table, files: files)
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
@@ -67,36 +54,6 @@ extension LoadKitCommand {
             } catch {
                 throw ExitStatus.report(error)
             }
-        }
-
-        private func check() throws -> Report {
-            let config = try global.loadConfig()
-            let table = try config.requireTable(table)
-            guard let source = table.source, let schema = table.schema else {
-                throw ValidationError("table '\(table.name)' is a SQL transform; it has no input files to check")
-            }
-            var paths = files
-            if paths.isEmpty {
-                guard table.partition == nil else {
-                    throw ValidationError("table '\(table.name)' is partitioned: name the files to check")
-                }
-                paths = [source.path]
-            }
-            var reports: [FileReport] = []
-            var row: [Value] = []
-            for path in paths {
-                var count = 0
-                do {
-                    let format = files.isEmpty ? source.format : SourceFormat.inferred(fromPath: path)
-                    let rows = try format.open(path, schema: schema, options: source.options)
-                    while try rows.next(into: &row) { count += 1 }
-                    reports.append(FileReport(file: path, rows: count))
-                } catch let error as LoadKitError where error.code != .schema {
-                    reports.append(FileReport(file: path, rows: count, error: error.description))
-                }
-            }
-            return Report(table: table.name, rows: reports.reduce(0) { $0 + $1.rows }, files: reports,
-                          ok: reports.allSatisfy { $0.error == nil })
         }
     }
 }

@@ -29,41 +29,25 @@ extension LoadKitCommand {
         @Flag(name: .long, help: "List what would be dropped; drop nothing.")
         var dryRun = false
 
-        struct Report: Encodable {
-            var dryRun: Bool
-            var dropped: [String]
-            var inUse: [String]
-            var lockFiles: [String]
-        }
-
         func run() throws {
             do {
-                let config = try global.loadConfig()
-                guard FileManager.default.fileExists(atPath: config.warehouse) else {
-                    if global.json { try JSONOutput.print(Report(dryRun: dryRun, dropped: [], inUse: [], lockFiles: [])) }
-                    else { print("no warehouse at \(config.warehouse) yet; nothing to collect") }
-                    return
-                }
-                let destination = try Warehouse(config: config).open()
-                let staging = try destination.stagingTables()
-                let orphans = staging.filter { !$0.inUse }.map(\.name)
-                if !dryRun {
-                    for name in orphans { try destination.dropStaging(name) }
-                }
-                let lockFiles = destination.unusedLockFiles()
-                if !dryRun { lockFiles.forEach(destination.removeLockFile) }
-                let report = Report(dryRun: dryRun, dropped: orphans, inUse: staging.filter(\.inUse).map(\.name),
-                                    lockFiles: lockFiles)
+                let project = try global.openProject()
+                let report = try project.collectGarbage(dryRun: dryRun)
                 if global.json {
                     try JSONOutput.print(report)
-                } else {
-                    let verb = dryRun ? "would drop" : "dropped"
-                    print(orphans.isEmpty ? "no leftover staging tables"
-                        : "\(verb) \(orphans.count) staging table\(orphans.count == 1 ? "" : "s"): \(orphans.joined(separator: ", "))")
-                    if !report.inUse.isEmpty { print("kept \(report.inUse.count) in use by running loads") }
-                    if !lockFiles.isEmpty {
-                        print("\(dryRun ? "would delete" : "deleted") \(lockFiles.count) unused lock file\(lockFiles.count == 1 ? "" : "s")")
-                    }
+                    return
+                }
+                guard FileManager.default.fileExists(atPath: project.warehouse) else {
+                    print("no warehouse at \(project.warehouse) yet; nothing to collect")
+                    return
+                }
+                let orphans = report.dropped, lockFiles = report.lockFiles
+                let verb = dryRun ? "would drop" : "dropped"
+                print(orphans.isEmpty ? "no leftover staging tables"
+                    : "\(verb) \(orphans.count) staging table\(orphans.count == 1 ? "" : "s"): \(orphans.joined(separator: ", "))")
+                if !report.inUse.isEmpty { print("kept \(report.inUse.count) in use by running loads") }
+                if !lockFiles.isEmpty {
+                    print("\(dryRun ? "would delete" : "deleted") \(lockFiles.count) unused lock file\(lockFiles.count == 1 ? "" : "s")")
                 }
             } catch {
                 throw ExitStatus.report(error)

@@ -25,76 +25,16 @@ extension LoadKitCommand {
             defaultSubcommand: List.self
         )
 
-        struct AttemptJSON: Encodable {
-            var table: String
-            var partition: String?
-            var attempt: Int
-            var status: String
-            var startedAt: String
-            var finishedAt: String?
-            var rows: Int?
-            var error: String?
-
-            init(_ a: AttemptRecord) {
-                table = a.table; partition = a.partitionKey; attempt = a.attempt; status = a.status.rawValue
-                startedAt = a.startedAt; finishedAt = a.finishedAt; rows = a.rows; error = a.error
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(table, forKey: .table); try c.encode(partition, forKey: .partition)
-                try c.encode(attempt, forKey: .attempt); try c.encode(status, forKey: .status)
-                try c.encode(startedAt, forKey: .startedAt); try c.encode(finishedAt, forKey: .finishedAt)
-                try c.encode(rows, forKey: .rows); try c.encode(error, forKey: .error)
-            }
-            enum CodingKeys: String, CodingKey { case table, partition, attempt, status, startedAt, finishedAt, rows, error }
-        }
-
-        struct RunJSON: Encodable {
-            var runId: String
-            var parentRunId: String?
-            var command: String
-            var args: [String]
-            var startedAt: String
-            var finishedAt: String?
-            var status: String
-            var failures: [AttemptJSON]
-
-            init(_ r: RunRecord, failures: [AttemptRecord]) {
-                runId = r.runID; parentRunId = r.parentRunID; command = r.command; args = r.arguments
-                startedAt = r.startedAt; finishedAt = r.finishedAt; status = r.status.rawValue
-                self.failures = failures.map(AttemptJSON.init)
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(runId, forKey: .runId); try c.encode(parentRunId, forKey: .parentRunId)
-                try c.encode(command, forKey: .command); try c.encode(args, forKey: .args)
-                try c.encode(startedAt, forKey: .startedAt); try c.encode(finishedAt, forKey: .finishedAt)
-                try c.encode(status, forKey: .status); try c.encode(failures, forKey: .failures)
-            }
-            enum CodingKeys: String, CodingKey { case runId, parentRunId, command, args, startedAt, finishedAt, status, failures }
-        }
-
-        /// The run log, after marking runs whose process died `interrupted`.
-        static func openLog(_ global: GlobalOptions) throws -> SQLiteDestination? {
-            let config = try global.loadConfig()
-            guard FileManager.default.fileExists(atPath: config.warehouse) else { return nil }
-            let log = try SQLiteDestination(path: config.warehouse)
-            try log.reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
-            return log
-        }
-
-        static func line(_ r: RunRecord) -> String {
-            "\(r.runID)  \(r.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0))  \(r.startedAt)  "
-                + "loadkit \(r.arguments.joined(separator: " "))"
-                + (r.parentRunID.map { r.command == "verify" ? "  (step of verify \($0))" : "  (rerun of \($0))" } ?? "")
+        static func line(_ r: RunInfo) -> String {
+            "\(r.runId)  \(r.status.padding(toLength: 11, withPad: " ", startingAt: 0))  \(r.startedAt)  "
+                + "loadkit \(r.args.joined(separator: " "))"
+                + (r.parentRunId.map { r.command == "verify" ? "  (step of verify \($0))" : "  (rerun of \($0))" } ?? "")
                 + (r.dismissedAt.map { "  (dismissed \($0))" } ?? "")
         }
 
-        static func line(_ a: AttemptRecord) -> String {
-            "  \(a.status.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(a.table)"
-                + (a.partitionKey.map { " \($0)" } ?? "") + (a.input.map { " \($0)" } ?? "")
+        static func line(_ a: AttemptInfo) -> String {
+            "  \(a.status.padding(toLength: 15, withPad: " ", startingAt: 0)) \(a.table)"
+                + (a.partition.map { " \($0)" } ?? "") + (a.input.map { " \($0)" } ?? "")
                 + (a.attempt > 0 ? " attempt \(a.attempt)" : "")
                 + (a.rows.map { ", \($0) rows" } ?? "") + (a.error.map { ": \($0)" } ?? "")
         }
@@ -119,25 +59,20 @@ extension LoadKitCommand {
 
             func run() throws {
                 do {
-                    guard let log = try Runs.openLog(global) else {
-                        if global.json { print("{\"runs\":[]}") } else { print("no runs yet") }
-                        return
-                    }
-                    let runs = try log.runs(limit: limit, failedOnly: failed)
-                    let failures = try runs.map { run in
-                        failed ? try log.attempts(runID: run.runID).filter { $0.status == .failed || $0.status == .upstreamFailed } : []
-                    }
+                    let project = try global.openProject()
+                    let runs = try project.runs(limit: limit, failedOnly: failed)
                     if global.json {
-                        struct Report: Encodable { var runs: [RunJSON] }
-                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(
-                            Report(runs: zip(runs, failures).map { RunJSON($0, failures: $1) })))
+                        struct Report: Encodable { var runs: [RunInfo] }
+                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(runs: runs)))
                         print()
                         return
                     }
-                    if runs.isEmpty { print(failed ? "no failed runs" : "no runs yet") }
-                    for (run, failures) in zip(runs, failures) {
+                    if runs.isEmpty {
+                        print(failed && FileManager.default.fileExists(atPath: project.warehouse) ? "no failed runs" : "no runs yet")
+                    }
+                    for run in runs {
                         print(Runs.line(run))
-                        failures.forEach { print(Runs.line($0)) }
+                        run.failures.forEach { print(Runs.line($0)) }
                     }
                 } catch {
                     throw ExitStatus.report(error)
@@ -161,15 +96,10 @@ extension LoadKitCommand {
 
             func run() throws {
                 do {
-                    guard let log = try Runs.openLog(global), let run = try log.run(runID) else {
-                        throw UsageError("no run \(runID); `loadkit runs` lists them")
-                    }
-                    let attempts = try log.attempts(runID: runID)
+                    let (run, attempts) = try global.openProject().runRecord(runID)
                     if global.json {
-                        struct Report: Encodable { var run: RunJSON; var attempts: [AttemptJSON] }
-                        let failures = attempts.filter { $0.status == .failed || $0.status == .upstreamFailed }
-                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(
-                            Report(run: RunJSON(run, failures: failures), attempts: attempts.map(AttemptJSON.init))))
+                        struct Report: Encodable { var run: RunInfo; var attempts: [AttemptInfo] }
+                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(run: run, attempts: attempts)))
                         print()
                         return
                     }
@@ -201,11 +131,7 @@ extension LoadKitCommand {
 
             func run() throws {
                 do {
-                    guard let log = try Runs.openLog(global), try log.run(runID) != nil else {
-                        throw UsageError("no run \(runID); `loadkit runs` lists them")
-                    }
-                    let now = CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970))
-                    try log.dismissRun(runID, at: now)
+                    let now = try global.openProject().dismissRun(runID)
                     if global.json {
                         struct Report: Encodable { var runId: String; var dismissedAt: String }
                         try JSONOutput.print(Report(runId: runID, dismissedAt: now))
