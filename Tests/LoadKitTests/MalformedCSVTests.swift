@@ -50,7 +50,8 @@ import Testing
          "line 2, column id: '9223372036854775808' is not an integer (or is out of the 64-bit range)"),
         ("integer_with_fraction.csv", "line 2, column id: '1.0' is not an integer"),
         ("bad_real.csv", "line 3, column dep_delay: 'abc' is not a real number"),
-        ("nan_real.csv", "line 2, column dep_delay: 'nan' is not a real number"),
+        ("nan_real.csv", "line 2, column dep_delay: 'nan' is not a real number "
+            + "(a real column holds finite numbers only)"),
         ("bad_real_after_multiline.csv", "line 5, column dep_delay: '1..5' is not a real number"),
         ("bad_boolean.csv",
          "line 2, column ok: 'maybe' is not a boolean (true/false, t/f, yes/no, y/n, on/off, 1/0)"),

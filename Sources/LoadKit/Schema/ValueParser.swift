@@ -36,9 +36,7 @@ public final class ValueParser {
             }
             return .integer(v)
         case .real:
-            guard let v = Self.parseReal(bytes) else {
-                throw Failure(reason: "\(Self.show(bytes)) is not a real number")
-            }
+            guard let v = Self.parseReal(bytes) else { throw Self.realFailure(bytes) }
             return .real(v)
         case .boolean:
             guard let v = Self.parseBoolean(bytes) else {
@@ -87,11 +85,13 @@ public final class ValueParser {
         return v
     }
 
-    /// A finite or infinite double; `nil` when malformed or NaN.
+    /// A finite double; `nil` when malformed, out of the 64-bit float range (`1e400`), infinite
+    /// (`inf`, `Infinity`) or NaN: a real column holds finite numbers only.
     ///
     /// Plain decimals with at most 15 significant digits take Clinger's exact fast path (the
     /// mantissa and the power of ten are both exact doubles, so one division rounds correctly);
-    /// everything else goes through the standard library's correctly rounded parser.
+    /// everything else goes through the standard library's correctly rounded parser. A value
+    /// below the smallest subnormal rounds to zero, as IEEE 754 rounding does.
     static func parseReal(_ b: UnsafeRawBufferPointer) -> Double? {
         var i = 0
         var negative = false
@@ -124,8 +124,23 @@ public final class ValueParser {
             let v = Double(mantissa) / exactPowersOfTen[fractionDigits]
             return negative ? -v : v
         }
-        guard let v = Double(String(decoding: b, as: UTF8.self)), !v.isNaN else { return nil }
+        guard let v = Double(String(decoding: b, as: UTF8.self)), v.isFinite else { return nil }
         return v
+    }
+
+    /// Why ``parseReal(_:)`` refused `b`: not a number, a number beyond the 64-bit float range,
+    /// or an infinity or NaN spelled out.
+    static func realFailure(_ b: UnsafeRawBufferPointer) -> Failure {
+        guard let v = Double(String(decoding: b, as: UTF8.self)) else {
+            return Failure(reason: "\(show(b)) is not a real number")
+        }
+        // `Double(String)` reads `inf`, `infinity` and `nan` (any case, signed) as themselves;
+        // anything else that is not finite is a decimal beyond ±1.7976931348623157e308.
+        let body = b.first == UInt8(ascii: "-") || b.first == UInt8(ascii: "+") ? b.dropFirst() : b[...]
+        if v.isNaN || body.first.map({ $0 | 0x20 == UInt8(ascii: "i") }) == true {
+            return Failure(reason: "\(show(b)) is not a real number (a real column holds finite numbers only)")
+        }
+        return Failure(reason: "\(show(b)) is out of the range of a real (64-bit float)")
     }
 
     private static func looksNumeric(_ b: UnsafeRawBufferPointer) -> Bool {
