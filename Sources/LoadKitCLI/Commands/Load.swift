@@ -9,6 +9,10 @@ extension LoadKitCommand {
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load one partition, one input file, or a whole unpartitioned table.",
+            usage: """
+                loadkit load --table <table> [--partition <key> | --input <file>]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
                 --partition KEY  static partition replace (or append) from the source template
                 --input FILE     replace table: dynamic load, replacing exactly the partitions
@@ -20,7 +24,8 @@ extension LoadKitCommand {
                   loadkit load --table flights --input flights.csv
                   loadkit load --table airlines
 
-                Exit codes: 0 loaded (or nothing to do), 1 the load failed, 64 usage or config error.
+                Exit codes: 0 loaded (or nothing to do), 1 the load failed, 64 a usage error \
+                or a config error.
                 """
         )
 
@@ -104,7 +109,8 @@ extension LoadKitCommand {
             let summary = try runner.run(RunPlan(items: [item]), command: command,
                                          arguments: Array(CommandLine.arguments.dropFirst()))
             if let result = box.get(), summary.status == .success { return result }
-            throw LoadFailed(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))")
+            throw LoadFailed(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))",
+                             error: summary.items.first?.error)
         }
 
         /// The run item of `load --table T [--partition KEY | --input FILE]`.
@@ -139,6 +145,8 @@ extension LoadKitCommand {
         /// The load's own error, already recorded with its attempts.
         struct LoadFailed: Error, CustomStringConvertible {
             let message: String
+            /// The load's error with its code and location, when it was a ``LoadKitError``.
+            var error: LoadKitError? = nil
             var description: String { message }
         }
 
@@ -152,8 +160,8 @@ extension LoadKitCommand {
             }
             switch result.status {
             case .loaded:
-                var text = "\(result.table)\(scope): loaded \(result.rowsWritten) rows"
-                if result.rowsSkipped > 0 { text += ", skipped \(result.rowsSkipped) rows of other partitions" }
+                var text = "\(result.table)\(scope): loaded \(Count.of(result.rowsWritten, "row"))"
+                if result.rowsSkipped > 0 { text += ", skipped \(Count.of(result.rowsSkipped, "row")) of other partitions" }
                 return text
             case .alreadyLoaded:
                 return "\(result.table)\(scope): already loaded with the same content; nothing changed"
