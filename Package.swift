@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         .executableTarget(
-            name: "ReadFlightsExample",
+            name: "ReadFlights",
             dependencies: ["LoadKit"],
             path: "Examples/ReadFlights"
         ),

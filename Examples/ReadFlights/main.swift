@@ -1,7 +1,7 @@
 // Reads the bundled January 2013 flights with the LoadKit library: the schema is declared in
 // Swift, every daily file is parsed into typed rows, and the totals are printed.
 //
-//   swift run ReadFlightsExample [DATA_DIR]
+//   swift run ReadFlights [DATA_DIR]
 import Foundation
 import LoadKit
 

@@ -2,7 +2,8 @@ import LoadKit
 import LoadKitProject
 import ArgumentParser
 
-/// Options every subcommand takes (SPEC.md §3); accepted after the subcommand's name.
+/// Options every subcommand takes (SPEC.md §3); accepted before the subcommand's name too
+/// (``placed(_:root:)`` moves them after it).
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The config file.", valueName: "path"))
     var config: String = "loadkit.yml"
@@ -13,19 +14,18 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no progress lines on stderr.")
     var quiet = false
 
-    @Option(name: .long, help: ArgumentHelp("Use this SQLite file instead of the config's warehouse.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Use this SQLite file, not the config's warehouse.", valueName: "path"))
     var warehouse: String?
 
-    /// The config file, with `--warehouse` applied. Also checks `LOADKIT_FAILPOINT` and
+    /// The config file, with `--warehouse` applied (the file's `warehouse:` may then be
+    /// absent). Also checks `LOADKIT_FAILPOINT` and
     /// `LOADKIT_NOW`, so a malformed value is a usage error before anything runs, never a
     /// failed load.
     /// - Throws: ``ConfigError``, or ``LoadKitError`` `.schema` for the environment.
     func loadConfig() throws -> LoadKitConfig {
         _ = try FailPoint.configured()
         _ = try WallClock.now()
-        var config = try LoadKitConfig.load(path: config)
-        if let warehouse { config.warehouse = warehouse }
-        return config
+        return try LoadKitConfig.load(path: config, warehouse: warehouse)
     }
 
     /// The project of the config file, with `--warehouse` applied; its runs record this

@@ -4,40 +4,58 @@ import LoadKitProject
 
 /// Progress on stderr while a run works: a live line on a terminal, plain lines otherwise,
 /// nothing with `--quiet`.
+///
+/// Worker threads report progress after they release the runner's lock, so snapshots can
+/// arrive out of order (the 7th item's after the 8th's): a snapshot older than one already
+/// shown (fewer items done) is dropped, so the counter never goes backwards.
 final class ProgressLine: RunObserver, @unchecked Sendable {
     private let lock = NSLock()
-    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private let isTerminal: Bool
     private var lastPrinted = -1.0
+    /// The `done` count of the newest snapshot shown or dropped as too frequent.
+    private var latestDone = -1
     private let label: String
+    private let write: @Sendable (String) -> Void
 
-    init(label: String) { self.label = label }
+    /// - Parameters:
+    ///   - isTerminal: a live line (carriage return, erase line) instead of plain lines;
+    ///     by default, whether stderr is a terminal.
+    ///   - write: where the text goes; stderr by default.
+    init(label: String, isTerminal: Bool = isatty(STDERR_FILENO) != 0,
+         write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.label = label
+        self.isTerminal = isTerminal
+        self.write = write
+    }
 
     func runProgressed(_ p: RunProgress) {
         lock.lock()
         defer { lock.unlock() }
+        guard p.done > latestDone else { return }
+        latestDone = p.done
         let rate = p.elapsed > 0 ? Double(p.rows) / p.elapsed : 0
         let eta = p.done > 0 && p.done < p.total ? p.elapsed / Double(p.done) * Double(p.total - p.done) : 0
-        let text = "\(label): \(p.done)/\(p.total) done, \(p.rows) rows (\(Int(rate)) rows/s)"
+        let text = "\(label): \(p.done)/\(p.total) done, \(Count.of(p.rows, "row")) (\(Int(rate)) rows/s)"
             + (p.failed > 0 ? ", \(p.failed) failed" : "") + (eta > 0 ? String(format: ", ETA %.0fs", eta) : "")
         if isTerminal {
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)".utf8))
-            if p.done == p.total { FileHandle.standardError.write(Data("\n".utf8)) }
+            write("\r\u{1B}[2K\(text)" + (p.done == p.total ? "\n" : ""))
         } else if p.done == p.total || p.elapsed - lastPrinted >= 5 {
             // Plain lines at most every 5 s, and the last one.
             lastPrinted = p.elapsed
-            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            write("\(text)\n")
         }
     }
 }
 
 /// The end-of-run text and JSON.
 enum RunOutput {
-    /// `loaded 31, skipped 0, failed 1, upstream_failed 1 (27004 rows) in 2.1 s` and the first
+    /// `31 loaded, 0 skipped, 1 failed, 1 upstream failed (27004 rows) in 2.1 s` and the first
     /// error of each failed item.
     static func text(_ summary: RunSummary, title: String) -> String {
         let total = summary.items.count
         if total > 0 && summary.count(.skipped) == total {
-            return "\(title): nothing to do: all \(total) tasks already loaded from unchanged sources; nothing changed\n"
+            return "\(title): nothing to do: "
+                + (total == 1 ? "the 1 task is" : "all \(total) tasks") + " already loaded from unchanged sources; nothing changed\n"
                 + "run \(summary.runID): \(summary.status.rawValue)"
         }
         var lines = ["\(title): " + [
@@ -47,7 +65,7 @@ enum RunOutput {
         ].joined(separator: ", ")
             + (summary.count(.upstreamFailed) > 0 ? ", \(summary.count(.upstreamFailed)) upstream failed" : "")
             + (summary.notStarted > 0 ? ", \(summary.notStarted) not started (interrupted)" : "")
-            + " (\(summary.rows) rows) in " + String(format: "%.1f s", summary.seconds)]
+            + " (\(Count.of(summary.rows, "row"))) in " + String(format: "%.1f s", summary.seconds)]
         for item in summary.items where item.status == .failed {
             lines.append("  FAILED \(item.task)\(item.partitionKey.map { " \($0)" } ?? "")"
                 + " after \(item.attempts) attempt\(item.attempts == 1 ? "" : "s"): \(item.message ?? "")")

@@ -21,7 +21,7 @@ struct StatusView {
     func render(table: String, scheme: PartitionScheme, partitions: [Partition], states: [PartitionStatus]) -> String {
         guard !partitions.isEmpty else { return "\(table): no partitions loaded or attempted yet\n" }
         let byKey = Dictionary(uniqueKeysWithValues: states.map { ($0.partition, $0) })
-        var out = "\(table) (\(scheme.granularity.rawValue) partitions, \(scheme.timeZone.identifier)) "
+        var out = "\(table) (\(scheme.granularity.rawValue) partitions, \(scheme.timeZone.displayIdentifier)) "
             + "\(partitions.first!.key) .. \(partitions.last!.key)\n"
         switch scheme.granularity {
         case .day: out += calendars(partitions, byKey)
@@ -29,7 +29,7 @@ struct StatusView {
         case .month, .year:
             for p in partitions {
                 let s = byKey[p.key]!
-                out += "\(p.key)  \(cell(s.state)) \(s.state.rawValue)" + (s.rows.map { "  \($0) rows" } ?? "") + "\n"
+                out += "\(p.key)  \(cell(s.state)) \(s.state.rawValue)" + (s.rows.map { "  " + Count.of($0, "row") } ?? "") + "\n"
             }
         }
         out += legend + "\n"
@@ -37,7 +37,7 @@ struct StatusView {
         out += [PartitionState.loaded, .failed, .missing, .stale, .running].filter { $0 != .running || counts[$0] != nil }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
             .joined(separator: ", ") + "\n"
         for s in states where s.state == .failed {
-            let holds = s.rows.map { "keeps \($0) rows of the load at \(s.loadedAt ?? "?")" } ?? "holds nothing"
+            let holds = s.rows.map { "keeps \(Count.of($0, "row")) of the load at \(s.loadedAt ?? "?")" } ?? "holds nothing"
             out += "failed \(s.partition) (\(holds)): \(s.error ?? "")\n"
         }
         let stale = Dictionary(grouping: states.filter { $0.state == .stale }, by: { $0.reason ?? "changed" })

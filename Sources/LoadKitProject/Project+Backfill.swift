@@ -73,7 +73,7 @@ extension Project {
         guard schemes.count <= 1 else {
             throw UsageError("`loadkit run` needs all partitioned tables to share one granularity and "
                 + "time zone; these differ: " + config.tables.filter { $0.scheme != nil }
-                    .map { "\($0.name) (\($0.scheme!.granularity.rawValue), \($0.scheme!.timeZone.identifier))" }
+                    .map { "\($0.name) (\($0.scheme!.granularity.rawValue), \($0.scheme!.timeZone.displayIdentifier))" }
                     .joined(separator: ", ") + ". Use `loadkit backfill --table T` per table")
         }
         guard let scheme = schemes.first else {

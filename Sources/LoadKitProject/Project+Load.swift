@@ -47,7 +47,7 @@ extension Project {
         }
         if let result = box.get(), summary.status == .success { return LoadReport(result) }
         throw LoadFailure(message: summary.items.first?.message ?? "the load did not finish (\(summary.status.rawValue))",
-                          runID: summary.runID)
+                          runID: summary.runID, error: summary.items.first?.error)
     }
 
     /// The run item of a load of `table` from `partition` or `input`.
@@ -90,8 +90,12 @@ public struct LoadFailure: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// The run that recorded the failure.
     public let runID: String
+    /// The load's error with its code and location (file, line, column), when it had one.
+    public let error: LoadKitError?
     /// A failure of run `runID` with `message`.
-    public init(message: String, runID: String) { self.message = message; self.runID = runID }
+    public init(message: String, runID: String, error: LoadKitError? = nil) {
+        self.message = message; self.runID = runID; self.error = error
+    }
     /// The message.
     public var description: String { message }
 }

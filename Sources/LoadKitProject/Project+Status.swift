@@ -24,7 +24,7 @@ extension Project {
             let known = try PartitionStates.knownKeys(table: table, config: config)
                 .compactMap { try? scheme.partition(forKey: $0) }.sorted()
             if let first = known.first, let last = known.last {
-                partitions = scheme.partitions(from: first, through: try to.map { try scheme.partition(forKey: $0) } ?? last)
+                partitions = scheme.partitions(from: first, through: try to.map { try BackfillRange.lastPartition(scheme, forKey: $0) } ?? last)
             } else {
                 partitions = []
             }

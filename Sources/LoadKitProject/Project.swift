@@ -31,12 +31,11 @@ public final class Project: @unchecked Sendable {
     /// first runs (a `status` or `fingerprint` works even when one of them is refused).
     /// - Parameters:
     ///   - configPath: the `loadkit.yml` to read; relative paths in it are relative to its folder.
-    ///   - warehouse: a SQLite file to use instead of the config's `warehouse` (as `--warehouse`).
+    ///   - warehouse: a SQLite file to use instead of the config's `warehouse` (as `--warehouse`);
+    ///     the config may then leave `warehouse:` out.
     /// - Throws: ``ConfigError`` naming file, line, column and key for a mistake in the file.
     public convenience init(configPath: String = "loadkit.yml", warehouse: String? = nil) throws {
-        var config = try LoadKitConfig.load(path: configPath)
-        if let warehouse { config.warehouse = warehouse }
-        try self.init(config: config)
+        try self.init(config: try LoadKitConfig.load(path: configPath, warehouse: warehouse))
     }
 
     /// A project from config text held in code, as if it were the file `file` (whose folder

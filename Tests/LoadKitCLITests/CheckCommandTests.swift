@@ -35,7 +35,7 @@ import Testing
     func ownSource() throws {
         let result = try loadkit(["check", "--config", "loadkit.yml", "--table", "airlines"], in: Paths.example)
         #expect(result.status == 0)
-        #expect(result.stdout.hasSuffix("airlines: 16 typed rows in 1 files, all valid\n"))
+        #expect(result.stdout.hasSuffix("airlines: 16 typed rows in 1 file, all valid\n"))
     }
 
     @Test("A bad value fails its file with line and column, exit 1, other files still counted")

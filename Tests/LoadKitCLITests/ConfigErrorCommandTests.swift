@@ -97,7 +97,20 @@ import Testing
                message: "line 4, column 5: tables.t: a table needs either 'source' (a file to load) or 'sql' (a transform)"),
         Broken(name: "missing warehouse",
                yaml: "tables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
-               message: "line 1: missing key 'warehouse' (the SQLite file to load into)"),
+               message: ": no warehouse: set warehouse: in loadkit.yml or pass --warehouse"),
+        Broken(name: "a day transform over an hour table",
+               yaml: "warehouse: w.db\ntables:\n  e:\n    source: { path: 'e-{key}.csv' }\n    columns: { a: timestamp }\n"
+                   + "    partition: { column: k, granularity: hour, from: a }\n  d:\n    partition: { column: k, granularity: day }\n"
+                   + "    sql: SELECT k FROM e WHERE k = :partition\n    depends_on: [e]\n",
+               message: "line 8, column 5: tables.d.depends_on: d is partitioned by day and e by hour; "
+                   + "a transform's upstream must have the same partitions or none"),
+        Broken(name: "a transform in another time zone than its upstream",
+               yaml: "warehouse: w.db\ntables:\n  e:\n    source: { path: 'e-{date}.csv' }\n    columns: { a: timestamp }\n"
+                   + "    partition: { column: k, granularity: day, from: a, timezone: America/New_York }\n  d:\n"
+                   + "    partition: { column: k, granularity: day }\n"
+                   + "    sql: SELECT k FROM e WHERE k = :partition\n    depends_on: [e]\n",
+               message: "line 8, column 5: tables.d.depends_on: d is partitioned by day in UTC and e by day in "
+                   + "America/New_York; a transform's upstream must have the same partitions or none"),
         Broken(name: "a key twice",
                yaml: head + "    columns: { a: text, a: integer }\n",
                message: "line 5, column 16: key 'a' appears twice in one mapping"),
@@ -135,6 +148,25 @@ import Testing
         #expect(result.status == 64)
         #expect(result.stderr == "loadkit: error: \(config), \(Self.broken[0].message)\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["loadkit.yml"])
+    }
+
+    @Test("warehouse: may be left out when --warehouse is given, before or after the subcommand")
+    func warehouseFlagOnly() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("a.csv", "a\nx\ny\n")
+        let config = try dir.write("loadkit.yml", "tables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n")
+        let after = try loadkit(["load", "--table", "t", "--config", config, "--warehouse", dir.path("w.db")], in: dir.root)
+        #expect(after.status == 0, "stderr: \(after.stderr)")
+        #expect(after.stdout == "t: loaded 2 rows\n")
+        let before = try loadkit(["--warehouse", dir.path("w.db"), "--config", config, "--json", "fingerprint", "--table", "t"],
+                                 in: dir.root)
+        #expect(before.status == 0, "stderr: \(before.stderr)")
+        #expect((try parseObject(before.stdout))["rows"] as? Int == 2)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.root).sorted()
+        let neither = try loadkit(["load", "--table", "t", "--config", config], in: dir.root)
+        #expect(neither.status == 64)
+        #expect(neither.stderr == "loadkit: error: \(config): no warehouse: set warehouse: in loadkit.yml or pass --warehouse\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root).sorted() == files, "nothing written")
     }
 
     @Test("A missing config file is a usage error that says how to name one")

@@ -62,7 +62,12 @@ import Testing
         ("warehouse: w.db\ntables:\n  t:\n    columns: { a: text }\n",
          "loadkit.yml, line 4, column 5: tables.t: a table needs either 'source' (a file to load) or 'sql' (a transform)"),
         ("tables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
-         "loadkit.yml, line 1: missing key 'warehouse' (the SQLite file to load into)"),
+         "loadkit.yml: no warehouse: set warehouse: in loadkit.yml or pass --warehouse"),
+        ("warehouse: w.db\ntables:\n  e:\n    source: { path: 'e-{key}.csv' }\n    columns: { a: timestamp }\n"
+            + "    partition: { column: k, granularity: hour, from: a }\n  d:\n    partition: { column: k, granularity: day }\n"
+            + "    sql: SELECT k FROM e WHERE k = :partition\n    depends_on: [e]\n",
+         "loadkit.yml, line 8, column 5: tables.d.depends_on: d is partitioned by day and e by hour; "
+            + "a transform's upstream must have the same partitions or none"),
         ("warehouse: w.db\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n    partition: { column: k, granularity: day, from: a }\n",
          "loadkit.yml, line 6, column 53: tables.t.partition.from: column 'a' is text; 'from' needs a date or timestamp column"),
         ("warehouse: w.db\ndefaults:\n  concurrency: 0\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
@@ -76,6 +81,39 @@ import Testing
         ("warehouse: w.db\ntables:\n  _loadkit_ledger:\n    source: { path: a.csv }\n    columns: { a: text }\n",
          "loadkit.yml, line 4, column 5: tables._loadkit_ledger: table names starting with '_loadkit_' are reserved for loadkit's own tables"),
     ]
+
+    @Test("warehouse: is optional when a warehouse is passed in; the one passed in wins")
+    func warehouseOverride() throws {
+        let yaml = "tables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n"
+        #expect(try LoadKitConfig.parse(yaml: yaml, file: "/p/loadkit.yml", warehouse: "other.db").warehouse == "other.db")
+        let configured = try LoadKitConfig.parse(yaml: "warehouse: w.db\n" + yaml, file: "/p/loadkit.yml")
+        #expect(configured.warehouse == "/p/w.db")
+        #expect(try LoadKitConfig.parse(yaml: "warehouse: w.db\n" + yaml, file: "/p/loadkit.yml", warehouse: "x.db")
+            .warehouse == "x.db")
+    }
+
+    @Test("A transform may read an unpartitioned upstream, and an unpartitioned transform any upstream")
+    func transformUpstreams() throws {
+        let yaml = """
+            warehouse: w.db
+            tables:
+              codes:
+                source: { path: c.csv }
+                columns: { code: text }
+              hourly:
+                source: { path: "h-{key}.csv" }
+                columns: { ts: timestamp }
+                partition: { column: hour, granularity: hour, from: ts }
+              by_hour:
+                partition: { column: hour, granularity: hour, timezone: Etc/UTC }
+                sql: SELECT hour, count(*) AS n FROM hourly, codes WHERE hour = :partition GROUP BY hour
+                depends_on: [hourly, codes]
+              totals:
+                sql: SELECT count(*) AS n FROM hourly
+                depends_on: [hourly]
+            """
+        #expect(try LoadKitConfig.parse(yaml: yaml, file: "loadkit.yml").tables.count == 4)
+    }
 
     @Test("A broken config is an error naming line, column, key and the allowed values", arguments: broken)
     func brokenConfig(yaml: String, message: String) throws {

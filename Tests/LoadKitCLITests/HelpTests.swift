@@ -6,7 +6,7 @@ import Testing
 /// `--help` of every command shows examples; `--version` prints the version.
 @Suite struct HelpTests {
     static let commands: [[String]] = [
-        ["load"], ["backfill"], ["run"], ["status"], ["runs"], ["runs", "list"], ["runs", "show"], ["rerun"],
+        ["load"], ["backfill"], ["run"], ["status"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "dismiss"], ["rerun"],
         ["verify"], ["fingerprint"], ["gc"], ["check"],
     ]
 
@@ -37,7 +37,91 @@ import Testing
             #expect(result.stdout.contains("\n  \(command) "), "\(command) is not listed")
         }
         let words = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(words.contains("Exit codes: 0 success, 1 a task failed or input was bad, 64 usage or config error."))
+        #expect(words.contains("Exit codes: 0 success, 1 a task failed or input was bad, 64 usage or config error"))
+    }
+
+    /// `COLUMNS=80 loadkit <command> --help`.
+    static func help(_ command: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(FileManager.default.isExecutableFile(atPath: Paths.binary), "build loadkit first",
+                     sourceLocation: sourceLocation)
+        let result = try ChildProcess.run(Paths.binary, command + ["--help"], environment: ["COLUMNS": "80"])
+        #expect(result.status == 0, sourceLocation: sourceLocation)
+        return result.stdout
+    }
+
+    /// `Fixtures/expected/help-<command words joined by ->.txt`.
+    static func goldenPath(_ command: [String]) -> String {
+        Paths.packageRoot + "/Fixtures/expected/help-\(command.joined(separator: "-")).txt"
+    }
+
+    @Test("COLUMNS=80 --help of every command matches its golden file", arguments: commands)
+    func golden(command: [String]) throws {
+        let text = try Self.help(command)
+        let path = Self.goldenPath(command)
+        // LOADKIT_UPDATE_GOLDEN=1 swift test --filter HelpTests rewrites the files.
+        if ProcessInfo.processInfo.environment["LOADKIT_UPDATE_GOLDEN"] == "1" {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == expected, "`COLUMNS=80 loadkit \(command.joined(separator: " ")) --help` differs from \(path)")
+    }
+
+    @Test("At 80 columns no help line is longer than 80 or a single orphan word", arguments: [[]] + commands)
+    func width(command: [String]) throws {
+        for line in try Self.help(command).split(separator: "\n", omittingEmptySubsequences: false) {
+            #expect(line.count <= 80, "too long: \(line)")
+            let words = line.split(separator: " ")
+            // A lone word is a heading ("Examples:") or an orphan left by wrapping.
+            #expect(words.count != 1 || words[0].hasSuffix(":"), "orphan word: '\(line)'")
+        }
+    }
+
+    @Test("Every option of every command is listed in its --help, and in its usage", arguments: commands)
+    func everyOption(command: [String]) throws {
+        let dump = try loadkit(["--experimental-dump-help"])
+        var node = try #require((try parseObject(dump.stdout))["command"] as? [String: Any])
+        for word in command {
+            let subcommands = try #require(node["subcommands"] as? [[String: Any]])
+            node = try #require(subcommands.first { $0["commandName"] as? String == word })
+        }
+        let text = try Self.help(command)
+        let usage = try #require(text.components(separatedBy: "\n\n").first { $0.hasPrefix("USAGE: ") })
+        let shown = (node["arguments"] as? [[String: Any]] ?? []).filter { $0["shouldDisplay"] as? Bool == true }
+        for argument in shown {
+            let names = (argument["names"] as? [[String: Any]] ?? []).compactMap { name -> String? in
+                guard let n = name["name"] as? String else { return nil }
+                return (name["kind"] as? String == "short" ? "-" : "--") + n
+            }
+            if names.isEmpty {
+                let value = argument["valueName"] as? String ?? ""
+                #expect(text.contains("<\(value)>"), "argument <\(value)> is not in the help")
+                continue
+            }
+            #expect(names.contains { text.contains("  \($0)") }, "\(names) is not listed in the help")
+            if !names.contains("--help") && !names.contains("--version") {
+                let inUsage = names.contains {
+                    usage.range(of: NSRegularExpression.escapedPattern(for: $0) + "(?![a-z-])", options: .regularExpression) != nil
+                }
+                #expect(inUsage, "\(names) is not in \(usage)")
+            }
+        }
+        // The only hidden options are verify's own (its crash steps' child mode).
+        let hidden = (node["arguments"] as? [[String: Any]] ?? []).filter { $0["shouldDisplay"] as? Bool == false }
+        #expect(hidden.isEmpty || command == ["verify"])
+    }
+
+    @Test("Help examples name a --to: a backfill example never runs up to yesterday",
+          arguments: [["backfill"], ["status"], ["run"]])
+    func examplesAreBounded(command: [String]) throws {
+        let text = try Self.help(command)
+        let examples = text.components(separatedBy: "Examples:\n").dropFirst().first?
+            .components(separatedBy: "\n\n").first ?? ""
+        let lines = examples.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(!lines.isEmpty)
+        for line in lines where line.hasPrefix("loadkit ") {
+            if line.contains("--from") { #expect(line.contains("--to "), "\(line)") }
+            if command == ["run"] { #expect(line.contains("--partition "), "\(line)") }
+        }
     }
 
     @Test("--version prints the version the binary was built with")

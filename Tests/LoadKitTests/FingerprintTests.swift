@@ -55,7 +55,7 @@ private let sampleRows: [[Value]] = [
         let f = fingerprint([[.integer(1), .text("JFK"), .real(2.5), .null]])
         #expect(f.hex == "9c49d0cc6b1b3ac777101581e0df6fe3")
         #expect(f.rows == 1)
-        #expect(f.description == "9c49d0cc6b1b3ac777101581e0df6fe3 (1 rows)")
+        #expect(f.description == "9c49d0cc6b1b3ac777101581e0df6fe3 (1 row)")
 
         var byEncoding = Fingerprint()
         var encoder = RowEncoder()

@@ -84,7 +84,7 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
         return pad(high) + pad(low)
     }
 
-    public var description: String { "\(hex) (\(rows) rows)" }
+    public var description: String { "\(hex) (\(rows) row\(rows == 1 ? "" : "s"))" }
 }
 
 /// The canonical byte encoding of a row that ``Fingerprint`` hashes.

@@ -74,7 +74,7 @@ public struct TableDefinition: Sendable, Hashable {
     /// The zone's IANA name; `UTC` for the zone Foundation names `GMT` (the same zone, which
     /// the config spells `UTC`).
     static func zoneName(_ zone: TimeZone) -> String {
-        zone.identifier == "GMT" ? "UTC" : zone.identifier
+        zone.displayIdentifier
     }
 
     /// Tokens as a JSON-like list, so `["a,b"]` and `["a", "b"]` differ.

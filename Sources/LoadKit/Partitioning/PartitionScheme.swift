@@ -157,15 +157,15 @@ public struct PartitionScheme: Sendable, Hashable {
                 let unique = Array(Set(candidates)).sorted()
                 if unique.count == 1 { return unique[0] }
                 if unique.isEmpty {
-                    throw LoadKitError(.partitionKey, "hour '\(key)' does not exist in \(timeZone.identifier) "
+                    throw LoadKitError(.partitionKey, "hour '\(key)' does not exist in \(timeZone.displayIdentifier) "
                         + "(skipped by a daylight-saving change)")
                 }
-                throw LoadKitError(.partitionKey, "hour '\(key)' occurs twice in \(timeZone.identifier); "
+                throw LoadKitError(.partitionKey, "hour '\(key)' occurs twice in \(timeZone.displayIdentifier); "
                     + "name one: " + unique.map(\.key).joined(separator: " or "))
             }
             guard bytes.count == 22 else { throw bad }
             if let match = candidates.first(where: { $0.key == key }) { return match }
-            throw LoadKitError(.partitionKey, "'\(key)' is not an hour of \(timeZone.identifier)"
+            throw LoadKitError(.partitionKey, "'\(key)' is not an hour of \(timeZone.displayIdentifier)"
                 + (candidates.isEmpty ? " (skipped by a daylight-saving change)"
                     : "; did you mean " + Array(Set(candidates)).sorted().map(\.key).joined(separator: " or ") + "?"))
         }

@@ -29,6 +29,31 @@ public struct SourceTemplate: Sendable {
         return (path, .file(path: path, format: format, options: options, identity: identity, displayName: identity))
     }
 
+    /// The first two of `partitions` whose inputs would be the same file although the path
+    /// names hours: a template with `{hour}` but not `{key}` in a zone with daylight saving
+    /// fills the two 01:00 hours of a fall-back day (`2024-11-03T01:00-04:00` and
+    /// `2024-11-03T01:00-05:00`) to one path, so both loads would read the rows of both hours.
+    /// `nil` when every partition has its own file, or when the template does not name hours
+    /// (`data/{date}.csv` on an hour table is one file per day on purpose: each hour's load
+    /// keeps its own rows, see `outside_rows`).
+    ///
+    /// ```swift
+    /// let template = SourceTemplate(path: "data/{date}-{hour}.csv")
+    /// template.sharedInput(among: fallBackDayHours)?.path   // "data/2024-11-03-01.csv"
+    /// ```
+    /// - Parameter partitions: the partitions of one run, in any order.
+    /// - Returns: the two partitions, oldest first, and the path they share.
+    public func sharedInput(among partitions: [Partition]) -> (first: Partition, second: Partition, path: String)? {
+        guard path.contains("{hour}"), !path.contains("{key}") else { return nil }
+        var seen: [String: Partition] = [:]
+        for partition in partitions.sorted() {
+            let filled = partition.fill(path)
+            if let earlier = seen[filled] { return (earlier, partition, filled) }
+            seen[filled] = partition
+        }
+        return nil
+    }
+
     /// The input of a load of one named file (`load --input FILE`): its format from its
     /// extension, this template's options, its identity canonical (``InputIdentity``).
     public func input(file path: String) -> LoadRequest.Input {

@@ -14,6 +14,9 @@ public struct RunSummary: Sendable {
         public var rows: Int
         /// The last error's full message, or a skip's reason.
         public var message: String?
+        /// The last error, when it was a ``LoadKitError`` (its code and location), for callers
+        /// that report it structured (the command's `--json` error document).
+        public var error: LoadKitError? = nil
     }
 
     /// The run's id.
@@ -59,6 +62,16 @@ public struct RunProgress: Sendable {
     public var skipped: Int
     /// Seconds since the run started.
     public var elapsed: Double
+
+    /// Creates a snapshot (the runner makes them; observers' tests may too).
+    public init(done: Int, total: Int, rows: Int, failed: Int, skipped: Int, elapsed: Double) {
+        self.done = done
+        self.total = total
+        self.rows = rows
+        self.failed = failed
+        self.skipped = skipped
+        self.elapsed = elapsed
+    }
 }
 
 /// Receives progress from worker threads; must be thread-safe.

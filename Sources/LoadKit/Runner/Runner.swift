@@ -280,7 +280,8 @@ public final class Runner: @unchecked Sendable {
                     let stopped = isCancelled && RetryPolicy.isTransient(error) && attempt < task.retry.attempts
                     return (.init(task: item.task, partitionKey: item.partition?.key, status: .failed,
                                   attempts: attempt, rows: 0,
-                                  message: message + (stopped ? " (not retried: the run was interrupted)" : "")),
+                                  message: message + (stopped ? " (not retried: the run was interrupted)" : ""),
+                                  error: error as? LoadKitError),
                             unrecorded)
                 }
                 pause(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))

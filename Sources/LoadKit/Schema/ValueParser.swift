@@ -222,7 +222,7 @@ public final class ValueParser {
         let local = Int64(days) * 86_400 + Int64(secondOfDay)
         if i == b.count {
             guard let utc = localTime.utcSeconds(forLocal: local) else {
-                throw Failure(reason: "\(Self.show(b)) does not exist in \(localTime.timeZone.identifier) "
+                throw Failure(reason: "\(Self.show(b)) does not exist in \(localTime.timeZone.displayIdentifier) "
                     + "(skipped by a daylight-saving change); give it a UTC offset")
             }
             return CivilTime.formatUTC(seconds: utc, fraction: fraction)

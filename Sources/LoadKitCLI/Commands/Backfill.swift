@@ -8,26 +8,39 @@ extension LoadKitCommand {
     /// `loadkit backfill`: load every partition of a range, upstream tasks first.
     struct Backfill: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load every partition from --from to --to (both inclusive), oldest first.",
+            abstract: "Load the partitions from --from through --to.",
+            usage: """
+                loadkit backfill --table <table> --from <key> [--to <key>] [--force]
+                [--concurrency <n>] [--fail-fast] [--dry-run] [--rebuild]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                Upstream tables (depends_on) are loaded first where they are not loaded yet.
-                Partitions already loaded from an unchanged source are skipped; --force reloads
-                them. Transient errors (a busy database) are retried with backoff; bad data is not.
-                Ctrl-C stops taking new partitions, lets running loads finish, and records the run
-                as interrupted.
+                Partitions load oldest first, and upstream tables (depends_on) before them \
+                where they are not loaded yet. Partitions already loaded from an unchanged source are skipped; --force \
+                reloads them. Transient errors (a busy database) are retried with backoff; \
+                bad data is not. Ctrl-C stops taking new partitions, lets running loads \
+                finish, and records the run as interrupted.
+
+                --from and --to name the first and the last partition, both included. A key \
+                of a longer period means all of it, in the table's time zone: on an hour \
+                table --from 2024-01-01 --to 2024-01-02 is every hour of both days, on a day \
+                table --from 2024-01 --to 2024-02 every day of January and February. --to \
+                defaults to the last complete partition before now.
 
                 Examples:
                   loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31
-                  loadkit backfill --table flights --from 2013-01-01 --dry-run
-                  loadkit backfill --table flights --from 2013-01-01 --to 2013-01-31 --force --concurrency 4
-                  loadkit backfill --table flights --from 2013-01 --to 2013-12 --rebuild   (after a granularity change)
+                  loadkit backfill --table flights --from 2013-01-01 --to 2013-01-07 --dry-run
+                  loadkit backfill --table flights --from 2013-01 --to 2013-01 --force
+                  loadkit backfill --table flights --from 2013-01 --to 2013-01 --concurrency 4
+                  loadkit backfill --table flights --from 2013-01 --to 2013-01 --rebuild
 
-                --to defaults to the last complete partition before now, in the table's time zone.
-                --json prints the run summary: {"runId", "status", "counts", "rows", "seconds",
-                "items": [{"table", "partition", "status", "attempts", "rows", "message"}]}; with
-                --dry-run, {"table", "plan": [{"table", "partition", "action", "reason"}]}.
-                Exit codes: 0 every partition loaded or skipped, 1 a partition failed or the run
-                was interrupted, 64 usage or config error.
+                --json prints the run summary: {"runId", "status", "counts", "rows", \
+                "seconds", "items": [{"table", "partition", "status", "attempts", "rows", \
+                "message"}]}; with --dry-run, the plan instead: {"table", "plan": [{"table", \
+                "partition", "action", "reason"}]}.
+
+                Exit codes: 0 every partition loaded or skipped, 1 a partition failed or the \
+                run was interrupted, 64 a usage or config error.
                 """
         )
 
@@ -39,24 +52,23 @@ extension LoadKitCommand {
         @Option(name: .long, help: ArgumentHelp("The first partition key.", valueName: "key"))
         var from: String
 
-        @Option(name: .long, help: ArgumentHelp("The last partition key (default: the last complete one).", valueName: "key"))
+        @Option(name: .long, help: ArgumentHelp("The last partition key (default: last complete one).", valueName: "key"))
         var to: String?
 
-        @Flag(name: .long, help: "Reload partitions already loaded from unchanged sources.")
+        @Flag(name: .long, help: "Reload partitions loaded from unchanged sources too.")
         var force = false
 
-        @Option(name: .long, help: "Worker threads (default: defaults.concurrency).")
+        @Option(name: .long, help: ArgumentHelp("Worker threads (default: defaults.concurrency).", valueName: "n"))
         var concurrency: Int?
 
         @Flag(name: .long, help: "Stop taking new partitions after the first failure.")
         var failFast = false
 
-        @Flag(name: .long, help: "Print the plan: every partition and what would happen to it. Writes nothing.")
+        @Flag(name: .long, help: "Print the plan: every partition and what would happen to it; write nothing.")
         var dryRun = false
 
         @Flag(name: .long, help: ArgumentHelp(
-            "Drop the table and its ledger entries first, then load the range: for a changed partition column, granularity or time zone, or changed columns.",
-            discussion: "Rows outside the range are gone afterwards; the run history stays."))
+            "Drop the table and its ledger entries first, then load the range: after a change of partition column, granularity, time zone or columns. Rows outside the range are gone afterwards; the run history stays."))
         var rebuild = false
 
         func validate() throws {

@@ -9,17 +9,23 @@ extension LoadKitCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate input files against a table's schema without loading them.",
+            usage: """
+                loadkit check --table <table> [<file> ...]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                Every row is parsed with the table's declared columns, null tokens and time zone,
-                exactly as a load would; the first bad value stops the file with its line and
-                column. Nothing is written to the warehouse.
+                Every row is parsed with the table's declared columns, null tokens and time \
+                zone, exactly as a load would; the first bad value stops the file with its \
+                line and column. Nothing is written to the warehouse. With no files, an \
+                unpartitioned table's own source file is checked.
 
                 Examples:
-                  loadkit check --config Examples/flights/loadkit.yml --table flights \\
-                      Examples/flights/data/flights-2013-01-*.csv
+                  cd Examples/flights
+                  loadkit check --table flights data/flights-2013-01-0*.csv
+                  loadkit check --table airlines --json
 
-                With no files, an unpartitioned table's own source file is checked.
-                Exit codes: 0 all rows valid, 1 a file has a bad row, 64 usage or config error.
+                Exit codes: 0 all rows valid, 1 a file has a bad row, 64 a usage error or a \
+                config error.
                 """
         )
 
@@ -39,13 +45,13 @@ extension LoadKitCommand {
                 } else {
                     for file in report.files {
                         if let error = file.error {
-                            print("\(file.file): FAILED after \(file.rows) rows: \(error)")
+                            print("\(file.file): FAILED after \(Count.of(file.rows, "row")): \(error)")
                         } else {
-                            print("\(file.file): \(file.rows) rows")
+                            print("\(file.file): \(Count.of(file.rows, "row"))")
                         }
                     }
                     let failed = report.files.filter { $0.error != nil }.count
-                    print("\(report.table): \(report.rows) typed rows in \(report.files.count) files"
+                    print("\(report.table): \(Count.of(report.rows, "typed row")) in \(Count.of(report.files.count, "file"))"
                         + (failed > 0 ? ", \(failed) failed" : ", all valid"))
                 }
                 if !report.ok { throw ExitCode(ExitStatus.failure) }

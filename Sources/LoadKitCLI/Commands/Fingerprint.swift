@@ -8,17 +8,24 @@ extension LoadKitCommand {
     /// `loadkit fingerprint`: the order-independent fingerprint and row count of a table or partition.
     struct Fingerprint: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the order-independent fingerprint and row count of a table or partition.",
+            abstract: "Print the order-independent fingerprint and row count of a table.",
+            usage: """
+                loadkit fingerprint --table <table> [--partition <key>]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                The fingerprint is a multiset hash of the stored rows (all columns): row order
-                does not change it, a duplicated row does. Equal fingerprints mean equal contents.
+                The fingerprint is a multiset hash of the stored rows (all columns) of the \
+                table, or of one partition with --partition: row order does not change it, \
+                a duplicated row does. Equal fingerprints mean equal contents.
 
                 Examples:
                   loadkit fingerprint --table flights --partition 2013-01-05
                   loadkit fingerprint --table airlines --json
 
                 --json prints {"table", "partition", "rows", "fingerprint"}.
-                Exit codes: 0 printed, 1 the table does not exist, 64 usage or config error.
+
+                Exit codes: 0 printed, 1 the table does not exist, 64 a usage or config \
+                error.
                 """
         )
 
@@ -36,7 +43,7 @@ extension LoadKitCommand {
                 if global.json {
                     try JSONOutput.print(report)
                 } else {
-                    print("\(table)\(report.partition.map { " \($0)" } ?? ""): \(report.rows) rows, fingerprint \(report.fingerprint)")
+                    print("\(table)\(report.partition.map { " \($0)" } ?? ""): \(Count.of(report.rows, "row")), fingerprint \(report.fingerprint)")
                 }
             } catch {
                 throw ExitStatus.report(error)

@@ -10,17 +10,22 @@ extension LoadKitCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
             abstract: "Drop staging tables left behind by crashed runs.",
+            usage: """
+                loadkit gc [--dry-run]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                On SQLite, staging tables are TEMP tables that vanish with their connection, so
-                a crashed run leaves none; gc then only deletes load lock files that no running
-                load holds. (Server destinations keep real staging tables; gc drops those whose
-                load is not running.)
+                On SQLite, staging tables are TEMP tables that vanish with their \
+                connection, so a crashed run leaves none; gc then only deletes the load lock \
+                files that no running load holds. Server destinations keep real staging \
+                tables; gc drops those whose load is not running.
 
                 Examples:
                   loadkit gc --dry-run
                   loadkit gc --json
 
-                --json prints {"dryRun", "dropped": [name], "inUse": [name], "lockFiles": [name]}.
+                --json prints {"dryRun", "dropped": [name], "inUse": [name], "lockFiles": \
+                [name]}: staging tables and lock files by name.
                 """
         )
 

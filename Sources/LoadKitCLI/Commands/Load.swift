@@ -9,6 +9,10 @@ extension LoadKitCommand {
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load one partition, one input file, or a whole unpartitioned table.",
+            usage: """
+                loadkit load --table <table> [--partition <key> | --input <file>]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
                 --partition KEY  static partition replace (or append) from the source template
                 --input FILE     replace table: dynamic load, replacing exactly the partitions
@@ -20,7 +24,8 @@ extension LoadKitCommand {
                   loadkit load --table flights --input flights.csv
                   loadkit load --table airlines
 
-                Exit codes: 0 loaded (or nothing to do), 1 the load failed, 64 usage or config error.
+                Exit codes: 0 loaded (or nothing to do), 1 the load failed, 64 a usage error \
+                or a config error.
                 """
         )
 
@@ -66,8 +71,8 @@ extension LoadKitCommand {
             }
             switch LoadResult.Status(rawValue: result.status) ?? .loaded {
             case .loaded:
-                var text = "\(result.table)\(scope): loaded \(result.rowsWritten) rows"
-                if result.rowsSkipped > 0 { text += ", skipped \(result.rowsSkipped) rows of other partitions" }
+                var text = "\(result.table)\(scope): loaded \(Count.of(result.rowsWritten, "row"))"
+                if result.rowsSkipped > 0 { text += ", skipped \(Count.of(result.rowsSkipped, "row")) of other partitions" }
                 return text
             case .alreadyLoaded:
                 return "\(result.table)\(scope): already loaded with the same content; nothing changed"

@@ -8,16 +8,23 @@ extension LoadKitCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run every table's task for one partition, in dependency order.",
+            usage: """
+                loadkit run [--partition <key>] [--force] [--dry-run]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                The partition defaults to the last complete one before now (in the partitioned
-                tables' time zone). Unpartitioned tables run once, before the tables that depend
-                on them. Partitions already loaded from unchanged sources are skipped unless --force.
+                The partition defaults to the last complete one before now, in the \
+                partitioned tables' time zone. Unpartitioned tables run once, before the \
+                tables that depend on them. Partitions already loaded from unchanged sources \
+                are skipped unless you pass --force.
 
                 Examples:
-                  loadkit run
+                  loadkit run --partition 2013-01-05
+                  loadkit run --partition 2013-01-05 --dry-run
                   loadkit run --partition 2013-01-05 --json
 
-                Exit codes: 0 success, 1 a task failed or the run was interrupted, 64 usage or config error.
+                Exit codes: 0 success, 1 a task failed or the run was interrupted, 64 a usage \
+                or config error.
                 """
         )
 

@@ -12,14 +12,15 @@ extension LoadKitCommand {
             discussion: """
                 Examples:
                   loadkit runs                  the 20 newest runs
-                  loadkit runs --failed         failed runs, each with its failed tasks and errors
+                  loadkit runs --failed         failed runs, with their failed tasks and errors
                   loadkit runs show RUN_ID      one run with every attempt
-                  loadkit runs dismiss RUN_ID   stop counting a run's failures in status and rerun --failed
+                  loadkit runs dismiss RUN_ID   stop counting a run's failures
 
-                --json prints {"runs": [run]} or, for show, {"run": run, "attempts": [attempt]}; a run
-                is {"runId", "parentRunId", "command", "args", "startedAt", "finishedAt", "status",
-                "failures": [attempt]}, an attempt {"table", "partition", "attempt", "status",
-                "startedAt", "finishedAt", "rows", "error"}.
+                --json prints {"runs": [run]} or, for show, {"run": run, "attempts": \
+                [attempt]}; a run is {"runId", "parentRunId", "command", "args", \
+                "startedAt", "finishedAt", "status", "failures": [attempt]}, an attempt \
+                {"table", "partition", "attempt", "status", "startedAt", "finishedAt", \
+                "rows", "error"}.
                 """,
             subcommands: [List.self, Show.self, Dismiss.self],
             defaultSubcommand: List.self
@@ -36,12 +37,16 @@ extension LoadKitCommand {
             "  \(a.status.padding(toLength: 15, withPad: " ", startingAt: 0)) \(a.table)"
                 + (a.partition.map { " \($0)" } ?? "") + (a.input.map { " \($0)" } ?? "")
                 + (a.attempt > 0 ? " attempt \(a.attempt)" : "")
-                + (a.rows.map { ", \($0) rows" } ?? "") + (a.error.map { ": \($0)" } ?? "")
+                + (a.rows.map { ", " + Count.of($0, "row") } ?? "") + (a.error.map { ": \($0)" } ?? "")
         }
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "list", abstract: "List runs, newest first.",
+                usage: """
+                    loadkit runs list [--failed] [--limit <limit>]
+                    [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                    """,
                 discussion: """
                     Examples:
                       loadkit runs
@@ -83,6 +88,10 @@ extension LoadKitCommand {
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Show one run with every attempt.",
+                usage: """
+                    loadkit runs show <run-id>
+                    [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                    """,
                 discussion: """
                     Examples:
                       loadkit runs show 20261129T174833Z-39f07352
@@ -114,11 +123,15 @@ extension LoadKitCommand {
 
         struct Dismiss: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Stop counting a run's failures: status and rerun --failed leave them out.",
+                abstract: "Stop counting a run's failures in status and reruns.",
+                usage: """
+                    loadkit runs dismiss <run-id>
+                    [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                    """,
                 discussion: """
-                    The run and its attempts stay in the history (`loadkit runs show` marks it dismissed);
-                    only its failures stop counting. A failure superseded by a later success stops
-                    counting by itself.
+                    The run and its attempts stay in the history, and `loadkit runs show` \
+                    marks it dismissed; only its failures stop counting. A failure superseded \
+                    by a later success stops counting by itself.
 
                     Examples:
                       loadkit runs dismiss 20261129T174833Z-39f07352

@@ -7,19 +7,27 @@ extension LoadKitCommand {
     /// `loadkit status`: per-partition state as a calendar, a grid or a list.
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show each partition's state: loaded, failed, missing, or stale (source changed).",
+            abstract: "Show each partition's state: loaded, failed, missing or stale.",
+            usage: """
+                loadkit status --table <table> [--from <key>] [--to <key>]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                Day partitions are drawn as a month calendar per month, hour partitions as a grid
-                (a row per day, a cell per hour), months and years as a list. Colors only on a
-                terminal, never with NO_COLOR set. Without --from/--to, the range spans every
-                partition loaded or attempted.
+                Day partitions are drawn as a calendar per month, hour partitions as a grid \
+                (a row per day, a cell per hour), months and years as a list. Stale means \
+                loaded, but the source or the table's definition changed since. Colors only \
+                on a terminal, never with NO_COLOR set.
+
+                Without --from and --to, the range spans every partition loaded or \
+                attempted. A key of a longer period means all of it: on an hour table \
+                --from 2024-01-01 --to 2024-01-02 is every hour of both days.
 
                 Examples:
                   loadkit status --table flights --from 2013-01-01 --to 2013-01-31
-                  loadkit status --table flights --json
+                  loadkit status --table flights --from 2013-01 --to 2013-01 --json
 
-                --json prints {"table", "granularity", "partitions": [{"partition", "state",
-                "rows", "loadedAt", "error"}], "counts": {state: n}}.
+                --json prints {"table", "granularity", "partitions": [{"partition", \
+                "state", "rows", "loadedAt", "error"}], "counts": {state: n}}.
                 """
         )
 

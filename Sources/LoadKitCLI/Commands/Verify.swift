@@ -41,42 +41,47 @@ extension LoadKitCommand {
     /// ```
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Prove a load is idempotent: load, load again, crash at each failpoint and load again.",
+            abstract: "Prove a load is idempotent: load, load again, crash, load again.",
+            usage: """
+                loadkit verify --table <table> [--partition <key>] [--in-place]
+                [--config <path>] [--json] [--quiet] [--warehouse <path>]
+                """,
             discussion: """
-                Steps: load → fingerprint; load again → fingerprint; then for each
-                failpoint (after_staging, before_commit, after_commit) a child process
-                runs the load and is killed there (like kill -9), and the load runs
-                again → fingerprint. Every step also checks that the ledger agrees with
-                the data and that no staging table is left; the last also that nothing
-                else in the table changed since before the first step. All
-                fingerprints equal and every check passing = exit 0.
+                Steps: load, then fingerprint; load again, fingerprint; then for each \
+                failpoint (after_staging, before_commit, after_commit) a child process runs \
+                the load and is killed there (like kill -9), and the load runs again, \
+                fingerprint. Every step also checks that the ledger agrees with the data and \
+                that no staging table is left; the last also that nothing else in the table \
+                changed since before the first step. All fingerprints equal and every check \
+                passing: exit 0.
 
-                Append tables: rows and fingerprints are those of verify's own load
-                (the load id of table + partition), checked against that load id's
-                ledger entry; rows that other loads appended to the partition (e.g.
-                `load --input FILE`) must stay unchanged. Before each crash step verify
-                removes its own load's rows and ledger entry, so the crash hits a first
-                append; after a crash at after_commit, loading again stops at "already
-                loaded": nothing is appended twice.
+                Append tables: rows and fingerprints are those of verify's own load (the \
+                load id of table + partition), checked against that load id's ledger entry; \
+                rows that other loads appended to the partition (e.g. `load --input FILE`) \
+                must stay unchanged. Before each crash step verify removes its own load's \
+                rows and ledger entry, so the crash hits a first append; after a crash at \
+                after_commit, loading again stops at "already loaded": nothing is appended \
+                twice.
 
-                A crash step whose load ends before its failpoint (e.g. the source has
-                no rows) reads "not exercised: the load ended (...) before reaching
-                <point>", and the last line says "idempotent — N of 5 steps exercised".
+                A crash step whose load ends before its failpoint (e.g. the source has no \
+                rows) reads "not exercised: the load ended (...) before reaching <point>", \
+                and the last line says "idempotent — N of 5 steps exercised".
 
-                Runs on a scratch copy of the warehouse (SQLite's backup API), leaving
-                the warehouse byte for byte as it was, unless --in-place. Every load
-                verify runs is recorded with command `verify` and verify's own run as
-                its parent run; a crash step's run is `interrupted`.
+                Runs on a scratch copy of the warehouse (SQLite's backup API), leaving the \
+                warehouse byte for byte as it was, unless --in-place. Every load verify runs \
+                is recorded with command `verify` and verify's own run as its parent run; a \
+                crash step's run is `interrupted`.
 
                 Examples:
                   loadkit verify --table flights --partition 2013-01-05
                   loadkit verify --table airlines --json
 
-                --json prints {"table", "partition", "inPlace", "ok", "loadID" (append
-                tables), "steps": [{"step", "rows", "fingerprint", "ok", "exercised",
+                --json prints {"table", "partition", "inPlace", "ok", "loadID" (append \
+                tables), "steps": [{"step", "rows", "fingerprint", "ok", "exercised", \
                 "detail"}]}.
-                Exit codes: 0 idempotent, 1 a step diverged or a check failed, 64 usage
-                or config error.
+
+                Exit codes: 0 idempotent, 1 a step diverged or a check failed, 64 a usage or \
+                config error.
                 """
         )
 
@@ -88,7 +93,7 @@ extension LoadKitCommand {
         @Option(name: .long, help: ArgumentHelp("The partition key (partitioned tables).", valueName: "key"))
         var partition: String?
 
-        @Flag(name: .long, help: "Verify in the warehouse itself instead of a scratch copy.")
+        @Flag(name: .long, help: "Verify in the warehouse, not on a scratch copy.")
         var inPlace = false
 
         /// Child mode: run one load as a step of this verify run (set by verify for its crash steps).

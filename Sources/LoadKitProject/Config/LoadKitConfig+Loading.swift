@@ -12,9 +12,12 @@ extension LoadKitConfig {
 
     /// Reads and checks a config file.
     ///
-    /// - Parameter path: the file; relative paths inside it are resolved against its folder.
+    /// - Parameters:
+    ///   - path: the file; relative paths inside it are resolved against its folder.
+    ///   - warehouse: the warehouse to use instead of the file's `warehouse:` (`--warehouse`),
+    ///     as given (relative to the working directory); with it, the key may be left out.
     /// - Throws: ``ConfigError`` naming file, line, column and key, with the allowed values.
-    package static func load(path: String) throws -> LoadKitConfig {
+    package static func load(path: String, warehouse: String? = nil) throws -> LoadKitConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, message: FileManager.default.fileExists(atPath: path)
                 ? "cannot read the config file"
@@ -23,11 +26,12 @@ extension LoadKitConfig {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, message: "the config file is not UTF-8 text")
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, warehouse: warehouse)
     }
 
     /// Parses config text; `file` names it in errors and anchors relative paths.
-    package static func parse(yaml: String, file: String) throws -> LoadKitConfig {
+    /// - Parameter warehouse: replaces the text's `warehouse:`, which may then be absent.
+    package static func parse(yaml: String, file: String, warehouse override: String? = nil) throws -> LoadKitConfig {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -41,15 +45,17 @@ extension LoadKitConfig {
         let top = try YAMLNode(node: root, path: "", file: file).mapping(allowed: topKeys)
         let entries = Dictionary(uniqueKeysWithValues: top.map { ($0.key, $0.value) })
 
-        guard let warehouseNode = entries["warehouse"] else {
-            throw ConfigError(file: file, line: 1, message: "missing key 'warehouse' (the SQLite file to load into)")
+        let configured = try entries["warehouse"].map { node -> String in
+            let text = try node.nonEmptyString()
+            if Warehouse.isURI(text) {
+                // Checked here, so the refusal names the key; never resolved as a file name.
+                do { _ = try Warehouse(text, lockTimeout: .seconds(60)) } catch { throw node.error("\(error)") }
+            }
+            return resolve(text, against: directory)
         }
-        let warehouseText = try warehouseNode.nonEmptyString()
-        if Warehouse.isURI(warehouseText) {
-            // Checked here, so the refusal names the key; never resolved as a file name.
-            do { _ = try Warehouse(warehouseText, lockTimeout: .seconds(60)) } catch { throw warehouseNode.error("\(error)") }
+        guard let warehouse = override ?? configured else {
+            throw ConfigError(file: file, message: "no warehouse: set warehouse: in loadkit.yml or pass --warehouse")
         }
-        let warehouse = resolve(warehouseText, against: directory)
         let timeZone = try entries["timezone"].map(zone) ?? TimeZone(identifier: "UTC")!
 
         var defaults = Defaults()
@@ -89,6 +95,7 @@ extension LoadKitConfig {
         }
 
         try checkCycles(tables, nodes: try tablesNode.mapping(allowed: nil).map(\.value))
+        try checkTransformPartitions(tables, nodes: try tablesNode.mapping(allowed: nil).map(\.value))
 
         var notify = Notify()
         if let node = entries["notify"] {
@@ -120,6 +127,30 @@ extension LoadKitConfig {
             done.insert(name)
         }
         for table in tables { try visit(table.name) }
+    }
+
+    /// A partitioned transform's partitioned upstream tables must have its partitions: the
+    /// query reads the upstream rows of its own key (`WHERE day = :partition`), so a day
+    /// transform over an hour table would find no rows, or the wrong ones, at run time. The
+    /// same granularity and zone, or an unpartitioned upstream (read whole), or an
+    /// unpartitioned transform. ``RunPlanning`` refuses the same for every upstream of a
+    /// backfill when it plans one.
+    private static func checkTransformPartitions(_ tables: [TableConfig], nodes: [YAMLNode]) throws {
+        let byName = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) })
+        for (table, node) in zip(tables, nodes) where table.sql != nil {
+            guard let mine = table.partition else { continue }
+            for dependency in table.dependsOn {
+                guard let theirs = byName[dependency]?.partition else { continue }
+                let sameZone = mine.timeZone.sameLocalTime(as: theirs.timeZone)
+                guard mine.granularity != theirs.granularity || !sameZone else { continue }
+                let what = sameZone
+                    ? "\(table.name) is partitioned by \(mine.granularity.rawValue) and \(dependency) by \(theirs.granularity.rawValue)"
+                    : "\(table.name) is partitioned by \(mine.granularity.rawValue) in \(mine.timeZone.displayIdentifier) and "
+                        + "\(dependency) by \(theirs.granularity.rawValue) in \(theirs.timeZone.displayIdentifier)"
+                throw node.child("depends_on", node.node).error(
+                    what + "; a transform's upstream must have the same partitions or none")
+            }
+        }
     }
 
     private static func table(_ name: String, _ node: YAMLNode, defaults: Defaults, timeZone: TimeZone,
