@@ -22,7 +22,8 @@ import Testing
 ///   - table: the table the load writes.
 ///   - warehouse: where it writes.
 ///   - load: one load (or any action meant to be idempotent); it runs twice.
-/// - Throws: what `load` throws, or a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `load` throws, or a snapshot's `SQLiteError`.
 public func expectIdempotent(_ table: TargetTable, in warehouse: TemporaryWarehouse,
                              sourceLocation: SourceLocation = #_sourceLocation,
                              _ load: () throws -> Void) throws {
@@ -48,7 +49,8 @@ public func expectIdempotent(_ table: TargetTable, in warehouse: TemporaryWareho
 ///   - warehouse: where it is.
 ///   - partitions: the keys the action may change (`nil` in the set allows the unpartitioned rows).
 ///   - action: the action, run once.
-/// - Throws: what `action` throws, or a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `action` throws, or a snapshot's `SQLiteError`.
 public func expectScoped(_ table: TargetTable, in warehouse: TemporaryWarehouse, to partitions: Set<String?>,
                          sourceLocation: SourceLocation = #_sourceLocation, _ action: () throws -> Void) throws {
     let before = try TableSnapshot.take(table, from: warehouse.destination())
@@ -80,7 +82,8 @@ public func expectScoped(_ table: TargetTable, in warehouse: TemporaryWarehouse,
 ///     "--partition", "2024-01-05"]`.
 ///   - table: the table to compare.
 ///   - warehouse: the warehouse the config writes to.
-/// - Throws: when the binary cannot be started, or a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: when the binary cannot be started, or a snapshot's `SQLiteError`.
 public func expectRecoversAfterCrash(loadkit: String, arguments: [String], table: TargetTable,
                                      in warehouse: TemporaryWarehouse,
                                      sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -13,7 +13,7 @@ import Testing
 /// rows, fingerprint), and ledger entries that add up to the data. On a difference it records
 /// one issue per table that changed, listing the rows that differ (up to five of each kind).
 ///
-/// It also records an issue when either run returns a ``RunSummary`` whose status is not
+/// It also records an issue when either run returns a `RunSummary` whose status is not
 /// `success`: two failed runs that leave the same state prove nothing about your loads.
 ///
 /// ```swift
@@ -33,8 +33,9 @@ import Testing
 ///   - project: the project whose warehouse the action writes.
 ///   - tables: the tables to compare; `nil` (the default) compares every table of the config.
 ///   - action: the action, run twice: a backfill, a load, a run, or code of your own.
-/// - Throws: what `action` throws, ``LoadKitProject/ConfigError`` for a table the config does not
-///   declare, or a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `action` throws, `ConfigError` for a table the config does not
+///   declare, or a snapshot's `SQLiteError`.
 public func expectIdempotent<Result>(_ project: Project, tables: [String]? = nil,
                                      sourceLocation: SourceLocation = #_sourceLocation,
                                      _ action: () throws -> Result) throws {
@@ -57,6 +58,11 @@ public func expectIdempotent<Result>(_ project: Project, tables: [String]? = nil
 ///     try project.load("flights", file: "late.csv")
 /// }
 /// ```
+/// - Parameters:
+///   - project: the project whose warehouse the action writes.
+///   - table: the one table to compare.
+///   - action: the action, run twice.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
 /// - Throws: as ``expectIdempotent(_:tables:sourceLocation:_:)``.
 public func expectIdempotent<Result>(_ project: Project, table: String,
                                      sourceLocation: SourceLocation = #_sourceLocation,
@@ -84,9 +90,10 @@ public func expectIdempotent<Result>(_ project: Project, table: String,
 ///   - partitions: the partition keys the action may change (any spelling the table's
 ///     granularity accepts; hour keys are compared in their canonical form).
 ///   - action: the action, run once.
-/// - Throws: what `action` throws; ``LoadKitProject/UsageError`` for a key that does not fit the
-///   table or an unpartitioned table; ``LoadKitProject/ConfigError`` for a table the config does not
-///   declare; a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `action` throws; `UsageError` for a key that does not fit the
+///   table or an unpartitioned table; `ConfigError` for a table the config does not
+///   declare; a snapshot's `SQLiteError`.
 public func expectScoped<Result>(_ project: Project, table: String, to partitions: Set<String>,
                                  sourceLocation: SourceLocation = #_sourceLocation,
                                  _ action: () throws -> Result) throws {
@@ -108,9 +115,9 @@ public func expectScoped<Result>(_ project: Project, table: String, to partition
 /// the crash left the table as before or as after the load, loads again through `project`, and
 /// compares the table with the reference.
 ///
-/// The child reads the project's own config file (``LoadKitProject/Project/configFile``) and
-/// writes to the project's warehouse (`--warehouse` ``LoadKitProject/Project/warehouse``), whatever
-/// that file is called; a project built from YAML text in code (``LoadKitProject/Project/init(yaml:file:)``)
+/// The child reads the project's own config file (`Project.configFile`) and
+/// writes to the project's warehouse (`--warehouse` `Project.warehouse`), whatever
+/// that file is called; a project built from YAML text in code (`Project(yaml:file:)`)
 /// has no file for the child to read and is reported.
 ///
 /// ```swift
@@ -127,9 +134,10 @@ public func expectScoped<Result>(_ project: Project, table: String, to partition
 ///   - partition: the partition to load (`loadkit load --partition`), or
 ///   - input: the file to load (`loadkit load --input`); neither loads an unpartitioned table whole.
 ///   - loadkit: the path of the `loadkit` binary (`swift build --product loadkit` builds it).
-/// - Throws: when the binary cannot be started, ``LoadKitProject/UsageError`` or
-///   ``LoadKitProject/ConfigError`` when the arguments do not fit the table, or a snapshot's
-///   ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: when the binary cannot be started, `UsageError` or
+///   `ConfigError` when the arguments do not fit the table, or a snapshot's
+///   `SQLiteError`.
 public func expectRecoversAfterCrash(_ project: Project, table: String, partition: String? = nil,
                                      input: String? = nil, loadkit: String,
                                      sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -4,7 +4,7 @@ import LoadKitSQLite
 
 extension TableSnapshot {
     /// Reads a snapshot of `table` of `project` from the project's warehouse
-    /// (``LoadKitProject/Project/warehouse``), grouped by the partition column its
+    /// (`Project.warehouse`), grouped by the partition column its
     /// `loadkit.yml` declares. Reads only: a warehouse that does not exist yet is not created,
     /// and gives an empty snapshot, as does a table not loaded yet.
     ///
@@ -15,8 +15,8 @@ extension TableSnapshot {
     /// - Parameters:
     ///   - table: a table of the project's config.
     ///   - project: the project.
-    /// - Throws: ``LoadKitProject/ConfigError`` for a table the config does not declare;
-    ///   ``SQLiteError`` when the warehouse cannot be read.
+    /// - Throws: `ConfigError` for a table the config does not declare;
+    ///   `SQLiteError` when the warehouse cannot be read.
     public static func take(_ table: String, of project: Project) throws -> TableSnapshot {
         let partitionColumn = try project.config.requireTable(table).partition?.column
         guard FileManager.default.fileExists(atPath: project.warehouse) else {

@@ -39,7 +39,7 @@ public struct TableSnapshot: Sendable, Equatable {
     /// - Parameters:
     ///   - table: the target table (its partition column groups the fingerprints).
     ///   - destination: the warehouse.
-    /// - Throws: ``SQLiteError``; a missing table gives an empty snapshot.
+    /// - Throws: `SQLiteError`; a missing table gives an empty snapshot.
     public static func take(_ table: TargetTable, from destination: SQLiteDestination) throws -> TableSnapshot {
         try take(table: table.name, partitionColumn: table.partitioning?.column, from: destination)
     }
@@ -50,7 +50,7 @@ public struct TableSnapshot: Sendable, Equatable {
     ///   - table: the table's name.
     ///   - partitionColumn: the column whose values group the fingerprints; `nil` for one group.
     ///   - destination: the warehouse.
-    /// - Throws: ``SQLiteError``; a missing table gives an empty snapshot.
+    /// - Throws: `SQLiteError`; a missing table gives an empty snapshot.
     public static func take(table: String, partitionColumn: String?,
                             from destination: SQLiteDestination) throws -> TableSnapshot {
         var snapshot = TableSnapshot(table: table, partitionColumn: partitionColumn, partitions: [:], rows: [], ledger: [])

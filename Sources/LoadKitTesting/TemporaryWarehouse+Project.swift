@@ -12,8 +12,8 @@ extension TemporaryWarehouse {
     /// ```
     /// - Parameter configPath: the `loadkit.yml` to read (relative paths in it are relative to
     ///   its folder).
-    /// - Returns: the project; its ``LoadKitProject/Project/warehouse`` is ``path``.
-    /// - Throws: ``LoadKitProject/ConfigError`` for a mistake in the file.
+    /// - Returns: the project; its `Project.warehouse` is ``path``.
+    /// - Throws: `ConfigError` for a mistake in the file.
     public func project(configPath: String) throws -> Project {
         try Project(configPath: configPath, warehouse: path)
     }
