@@ -126,13 +126,12 @@ import Testing
         if (try? String(contentsOfFile: "\(root)/Package.swift", encoding: .utf8)) != manifest {
             try manifest.write(toFile: "\(root)/Package.swift", atomically: true, encoding: .utf8)
         }
-        // README's tests read the user's loadkit.yml at the package root: here, the example's.
+        // README's tests read the user's loadkit.yml at the package root: here, a fresh copy of
+        // the example's, with its data (2.5 MB).
         let example = Paths.packageRoot + "/Examples/flights"
-        if !files.fileExists(atPath: "\(root)/loadkit.yml") {
-            try files.copyItem(atPath: "\(example)/loadkit.yml", toPath: "\(root)/loadkit.yml")
-        }
-        if !files.fileExists(atPath: "\(root)/data") {
-            try files.copyItem(atPath: "\(example)/data", toPath: "\(root)/data")
+        for name in ["loadkit.yml", "data"] {
+            try? files.removeItem(atPath: "\(root)/\(name)")
+            try files.copyItem(atPath: "\(example)/\(name)", toPath: "\(root)/\(name)")
         }
         return root
     }
