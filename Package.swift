@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // `swift package generate-documentation --target LoadKitProject` (DocC catalogs in Sources/*/*.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // System libraries: the C modules hold only a module map and a shim header.
@@ -41,8 +43,8 @@ let package = Package(
             "LoadKit", "LoadKitSQLite",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Helpers for users' test suites (and ours).
-        .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite"]),
+        // Helpers for users' test suites (and ours): expectations against a table or a whole project.
+        .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite", "LoadKitProject"]),
         .executableTarget(
             name: "LoadKitCLI",
             dependencies: [
@@ -61,6 +63,11 @@ let package = Package(
             path: "Examples/LibraryPipeline"
         ),
         .executableTarget(
+            name: "ProjectPipeline",
+            dependencies: ["LoadKitProject"],
+            path: "Examples/ProjectPipeline"
+        ),
+        .executableTarget(
             name: "loadkit-bench",
             dependencies: ["LoadKit", "LoadKitSQLite"],
             path: "Benchmarks/LoadKitBench"
@@ -68,7 +75,8 @@ let package = Package(
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
         .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitProject", "LoadKitTesting"]),
-        .testTarget(name: "LoadKitTestingTests", dependencies: ["LoadKitTesting", "LoadKitSQLite", "LoadKitCLI"]),
+        .testTarget(name: "LoadKitTestingTests", dependencies: ["LoadKitTesting", "LoadKitSQLite", "LoadKitProject", "LoadKitCLI"]),
+        .testTarget(name: "LoadKitProjectTests", dependencies: ["LoadKitProject", "LoadKitTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

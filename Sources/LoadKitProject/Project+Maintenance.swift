@@ -57,7 +57,9 @@ extension Project {
     /// Reads input files with `table`'s schema and options without loading them, as
     /// `loadkit check`: each file's typed row count or its first error (file, line, column,
     /// reason).
-    /// - Parameter files: the files; empty means an unpartitioned table's own source.
+    /// - Parameters:
+    ///   - table: a file-sourced table of the config.
+    ///   - files: the files; empty means an unpartitioned table's own source.
     /// - Throws: ``UsageError`` for a transform, or a partitioned table without files.
     public func check(_ table: String, files: [String] = []) throws -> CheckReport {
         let tableConfig = try config.requireTable(table)

@@ -9,12 +9,12 @@ import LoadKit
 ///
 /// let project = try Project(configPath: "loadkit.yml")
 /// let summary = try project.backfill("flights", from: "2013-01-01", to: "2013-01-31")
-/// print(summary.status, summary.rows)        // success 27004
+/// print(summary.status, summary.rows)        // success 27020 (flights, and the airlines it depends on)
 /// ```
 ///
 /// Every call reads and writes the same warehouse, ledger and run records as the command, and
 /// returns what the command prints with `--json`, as `Codable` values. A run that ends with a
-/// failed task returns its ``RunSummary`` (status `failed`); calls throw only when nothing
+/// failed task returns its `RunSummary` (status `failed`); calls throw only when nothing
 /// could run (a config or usage error, an unknown table, an unreachable warehouse).
 ///
 /// Calls may come from any thread; one project runs one command at a time per call, and

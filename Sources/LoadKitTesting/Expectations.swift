@@ -3,20 +3,27 @@ import LoadKit
 import LoadKitSQLite
 import Testing
 
+// Expectations for code that builds its tables in Swift (`TargetTable`, `Loader`, `Runner`).
+// For a project opened from a loadkit.yml, see Expectations+Project.swift.
+
 /// Expects that running `load` twice leaves `table` as running it once: the same rows, the same
-/// fingerprints, the same ledger. On a difference it records an issue that lists the rows that
-/// differ (up to five of each kind).
+/// fingerprints, the same ledger, and a ledger that adds up to the data. On a difference it
+/// records an issue that lists the rows that differ (up to five of each kind).
 ///
 /// ```swift
-/// try expectIdempotent(flights, in: warehouse) {
-///     _ = try warehouse.loader().load(request)
+/// @Test func reloadingADayIsIdempotent() throws {
+///     let warehouse = try TemporaryWarehouse()
+///     try expectIdempotent(flights, in: warehouse) {
+///         _ = try warehouse.loader().load(request)
+///     }
 /// }
 /// ```
 /// - Parameters:
 ///   - table: the table the load writes.
 ///   - warehouse: where it writes.
-///   - load: one load (or any action meant to be idempotent).
-/// - Throws: what `load` throws, or a snapshot's ``SQLiteError``.
+///   - load: one load (or any action meant to be idempotent); it runs twice.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `load` throws, or a snapshot's `SQLiteError`.
 public func expectIdempotent(_ table: TargetTable, in warehouse: TemporaryWarehouse,
                              sourceLocation: SourceLocation = #_sourceLocation,
                              _ load: () throws -> Void) throws {
@@ -24,41 +31,32 @@ public func expectIdempotent(_ table: TargetTable, in warehouse: TemporaryWareho
     let once = try TableSnapshot.take(table, from: warehouse.destination())
     try load()
     let twice = try TableSnapshot.take(table, from: warehouse.destination())
-    if once != twice {
-        report("not idempotent: running the load again changed table '\(table.name)'\n"
-            + once.differences(to: twice), sourceLocation: sourceLocation)
-    }
-    checkLedger(once, table: table, sourceLocation: sourceLocation)
+    compareRuns(once, twice, again: "the load", sourceLocation: sourceLocation)
+    checkLedger(once, sourceLocation: sourceLocation)
 }
 
 /// Expects that `action` changes no partition of `table` outside `partitions`: every other
 /// partition keeps its fingerprint. On a difference it records an issue naming the partitions
 /// and rows that changed.
+///
+/// ```swift
+/// try expectScoped(flights, in: warehouse, to: ["2013-01-05"]) {
+///     _ = try warehouse.loader().load(LoadRequest(table: flights, input: input, scope: .partition(day)))
+/// }
+/// ```
 /// - Parameters:
+///   - table: the table to watch.
+///   - warehouse: where it is.
 ///   - partitions: the keys the action may change (`nil` in the set allows the unpartitioned rows).
-/// - Throws: what `action` throws, or a snapshot's ``SQLiteError``.
+///   - action: the action, run once.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: what `action` throws, or a snapshot's `SQLiteError`.
 public func expectScoped(_ table: TargetTable, in warehouse: TemporaryWarehouse, to partitions: Set<String?>,
                          sourceLocation: SourceLocation = #_sourceLocation, _ action: () throws -> Void) throws {
     let before = try TableSnapshot.take(table, from: warehouse.destination())
     try action()
     let after = try TableSnapshot.take(table, from: warehouse.destination())
-    let keys = Set(before.partitions.keys).union(after.partitions.keys).subtracting(partitions)
-    let changed = keys.filter { before.partitions[$0] != after.partitions[$0] }.sorted { ($0 ?? "") < ($1 ?? "") }
-    if !changed.isEmpty {
-        func restricted(_ s: TableSnapshot) -> TableSnapshot {
-            var s = s
-            let index = table.partitioning.flatMap { p in table.storedColumns.firstIndex { $0.name == p.column } }
-            s.rows = s.rows.filter { row in changed.contains(index.flatMap { row[$0].textValue }) }
-            s.partitions = s.partitions.filter { changed.contains($0.key) }
-            s.ledger = []
-            return s
-        }
-        let allowed: [String] = partitions.map { $0 ?? "-" }.sorted()
-        let names: [String] = changed.map { $0 ?? "(unpartitioned)" }
-        let diff = restricted(before).differences(to: restricted(after))
-        report("not scoped: partitions outside \(allowed) changed: \(names.joined(separator: ", "))\n\(diff)",
-               sourceLocation: sourceLocation)
-    }
+    checkScope(before, after, allowed: partitions, sourceLocation: sourceLocation)
 }
 
 /// Expects a load to recover from a crash at every failpoint: for each of `after_staging`,
@@ -66,43 +64,103 @@ public func expectScoped(_ table: TargetTable, in warehouse: TemporaryWarehouse,
 /// `LOADKIT_FAILPOINT` set (it dies there with status 137, like `kill -9`), then runs it again
 /// normally, and compares the table with a clean load's.
 ///
+/// The config the arguments name must write to `warehouse`: pass `--warehouse` with
+/// `warehouse.path` among the arguments, or use a config whose `warehouse:` is that file. For a
+/// project opened from a loadkit.yml,
+/// ``expectRecoversAfterCrash(_:table:partition:input:loadkit:sourceLocation:)`` takes both
+/// from the project.
+///
+/// ```swift
+/// try expectRecoversAfterCrash(loadkit: ".build/debug/loadkit",
+///                              arguments: ["load", "--config", config, "--warehouse", warehouse.path,
+///                                          "--table", "events", "--partition", "2024-01-05"],
+///                              table: events, in: warehouse)
+/// ```
 /// - Parameters:
 ///   - loadkit: the path of the `loadkit` binary.
 ///   - arguments: the load's arguments, for example `["load", "--config", path, "--table", "t",
 ///     "--partition", "2024-01-05"]`.
 ///   - table: the table to compare.
 ///   - warehouse: the warehouse the config writes to.
-/// - Throws: when the binary cannot be started, or a snapshot's ``SQLiteError``.
+///   - sourceLocation: where an issue is recorded; the caller's line by default.
+/// - Throws: when the binary cannot be started, or a snapshot's `SQLiteError`.
 public func expectRecoversAfterCrash(loadkit: String, arguments: [String], table: TargetTable,
                                      in warehouse: TemporaryWarehouse,
                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let clean = try ChildProcess.run(loadkit, arguments)
-    guard clean.status == 0 else {
-        report("the load itself failed (exit \(clean.status)): \(clean.stderr)", sourceLocation: sourceLocation)
+    try checkCrashRecovery(
+        table: table.name, sourceLocation: sourceLocation,
+        snapshot: { try TableSnapshot.take(table, from: warehouse.destination()) },
+        load: {
+            let result = try ChildProcess.run(loadkit, arguments)
+            return result.status == 0 ? nil : " (exit \(result.status)): \(result.stderr)"
+        },
+        crash: { point in try ChildProcess.run(loadkit, arguments, environment: ["LOADKIT_FAILPOINT": point.rawValue]) })
+}
+
+/// The crash-recovery steps shared by the expectations: a clean load as the reference, then
+/// for each failpoint a crashed load and a load again, each compared with the reference.
+/// `load` returns `nil` on success, else why it failed (the rest of a sentence: `" (exit 1): …"`).
+func checkCrashRecovery(table: String, sourceLocation: SourceLocation,
+                        snapshot: () throws -> TableSnapshot, load: () throws -> String?,
+                        crash: (FailPoint) throws -> ChildProcess.Result) throws {
+    if let failure = try load() {
+        report("the load itself failed\(failure)", sourceLocation: sourceLocation)
         return
     }
-    let reference = try TableSnapshot.take(table, from: warehouse.destination())
+    let reference = try snapshot()
     for point in FailPoint.allCases {
-        let crashed = try ChildProcess.run(loadkit, arguments, environment: ["LOADKIT_FAILPOINT": point.rawValue])
-        let afterCrash = try TableSnapshot.take(table, from: warehouse.destination())
+        let crashed = try crash(point)
+        if crashed.status != 137 && crashed.status != 0 {
+            report("the load with LOADKIT_FAILPOINT=\(point.rawValue) failed (exit \(crashed.status)) instead of "
+                + "crashing there: \(crashed.stderr)", sourceLocation: sourceLocation)
+        }
+        let afterCrash = try snapshot()
         if afterCrash.fingerprint != reference.fingerprint || afterCrash.ledger.count != reference.ledger.count {
-            report("a crash at \(point.rawValue) (exit \(crashed.status)) left table '\(table.name)' neither as "
+            report("a crash at \(point.rawValue) (exit \(crashed.status)) left table '\(table)' neither as "
                 + "before nor as after the load\n" + reference.differences(to: afterCrash), sourceLocation: sourceLocation)
         }
-        let rerun = try ChildProcess.run(loadkit, arguments)
-        let recovered = try TableSnapshot.take(table, from: warehouse.destination())
-        if rerun.status != 0 {
-            report("the load after a crash at \(point.rawValue) failed (exit \(rerun.status)): \(rerun.stderr)",
-                         sourceLocation: sourceLocation)
+        let failure = try load()
+        let recovered = try snapshot()
+        if let failure {
+            report("the load after a crash at \(point.rawValue) failed\(failure)", sourceLocation: sourceLocation)
         } else if recovered != reference {
-            report("after a crash at \(point.rawValue) and a rerun, table '\(table.name)' differs from a clean load\n"
+            report("after a crash at \(point.rawValue) and a rerun, table '\(table)' differs from a clean load\n"
                 + reference.differences(to: recovered), sourceLocation: sourceLocation)
         }
     }
 }
 
+/// Records an issue when the snapshot after a second run differs from the one after the first.
+/// `again` names what ran twice (`the load`, `the action`).
+func compareRuns(_ once: TableSnapshot, _ twice: TableSnapshot, again: String, sourceLocation: SourceLocation) {
+    if once != twice {
+        report("not idempotent: running \(again) again changed table '\(once.table)'\n"
+            + once.differences(to: twice), sourceLocation: sourceLocation)
+    }
+}
+
+/// Records an issue when a partition outside `allowed` differs between the snapshots.
+func checkScope(_ before: TableSnapshot, _ after: TableSnapshot, allowed partitions: Set<String?>,
+                sourceLocation: SourceLocation) {
+    let keys = Set(before.partitions.keys).union(after.partitions.keys).subtracting(partitions)
+    let changed = keys.filter { before.partitions[$0] != after.partitions[$0] }.sorted { ($0 ?? "") < ($1 ?? "") }
+    guard !changed.isEmpty else { return }
+    func restricted(_ s: TableSnapshot) -> TableSnapshot {
+        var s = s
+        s.rows = s.rows.filter { changed.contains(s.key(of: $0)) }
+        s.partitions = s.partitions.filter { changed.contains($0.key) }
+        s.ledger = []
+        return s
+    }
+    let allowed: [String] = partitions.map { $0 ?? "-" }.sorted()
+    let names: [String] = changed.map { $0 ?? "(unpartitioned)" }
+    let diff = restricted(before).differences(to: restricted(after))
+    report("not scoped: partitions outside \(allowed) changed: \(names.joined(separator: ", "))\n\(diff)",
+           sourceLocation: sourceLocation)
+}
+
 /// Records an issue when a snapshot's ledger disagrees with its data, partition by partition.
-private func checkLedger(_ snapshot: TableSnapshot, table: TargetTable, sourceLocation: SourceLocation) {
+func checkLedger(_ snapshot: TableSnapshot, sourceLocation: SourceLocation) {
     var ledger: [String?: Fingerprint] = [:]
     for line in snapshot.ledger {
         let parts = line.split(separator: " ")
@@ -115,18 +173,18 @@ private func checkLedger(_ snapshot: TableSnapshot, table: TargetTable, sourceLo
     if ledger.keys.contains(where: { $0 == nil }) {
         let total = ledger.values.reduce(Fingerprint()) { $0.combined(with: $1) }
         if total != snapshot.fingerprint {
-            report("the ledger of '\(table.name)' says \(total) in all but the data is \(snapshot.fingerprint)",
+            report("the ledger of '\(snapshot.table)' says \(total) in all but the data is \(snapshot.fingerprint)",
                    sourceLocation: sourceLocation)
         }
         return
     }
     for (key, fingerprint) in snapshot.partitions where ledger[key] != fingerprint {
-        report("the ledger of '\(table.name)' says \(ledger[key]?.description ?? "nothing") for partition "
+        report("the ledger of '\(snapshot.table)' says \(ledger[key]?.description ?? "nothing") for partition "
             + "\(key ?? "(whole table)") but the data is \(fingerprint)", sourceLocation: sourceLocation)
     }
 }
 
 /// Records a test issue with a message built at run time.
-private func report(_ message: String, sourceLocation: SourceLocation) {
+func report(_ message: String, sourceLocation: SourceLocation) {
     Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
 }

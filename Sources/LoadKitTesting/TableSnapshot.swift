@@ -2,15 +2,32 @@ import LoadKit
 import LoadKitSQLite
 
 /// A table's contents at one moment: every row (as stored, all columns), its fingerprint per
-/// partition, and its ledger entries without the run-specific fields.
+/// partition, and its ledger entries without the run-specific fields (run id, load time).
+///
+/// Two snapshots are equal when the table holds the same multiset of rows in the same columns,
+/// partition by partition, and the ledger records the same loads with the same row counts and
+/// fingerprints. The expectations (``expectIdempotent(_:tables:sourceLocation:_:)``,
+/// ``expectScoped(_:table:to:sourceLocation:_:)``, …) compare snapshots taken before and
+/// after an action; take one yourself to compare states of your own choosing:
+///
+/// ```swift
+/// let before = try TableSnapshot.take("flights", of: project)
+/// try project.load("flights", partition: "2013-01-05")
+/// let after = try TableSnapshot.take("flights", of: project)
+/// #expect(before == after, "\(before.differences(to: after))")
+/// ```
 public struct TableSnapshot: Sendable, Equatable {
     /// The table's name.
     public var table: String
+    /// The stored columns, in table order (empty when the table does not exist).
+    public var columns: [String] = []
+    /// The partition key column, `nil` for an unpartitioned table.
+    public var partitionColumn: String?
     /// Fingerprint per partition key (`nil` for an unpartitioned table's rows).
     public var partitions: [String?: Fingerprint]
     /// Every stored row, sorted by their text form (for diffs).
     public var rows: [[Value]]
-    /// Ledger entries as `(partition, load id, rows, fingerprint)`, sorted.
+    /// Ledger entries as `"<partition or -> <load id> <rows> <fingerprint hex>"`, sorted.
     public var ledger: [String]
 
     /// The fingerprint of the whole table.
@@ -22,23 +39,42 @@ public struct TableSnapshot: Sendable, Equatable {
     /// - Parameters:
     ///   - table: the target table (its partition column groups the fingerprints).
     ///   - destination: the warehouse.
-    /// - Throws: ``SQLiteError``; a missing table gives an empty snapshot.
+    /// - Throws: `SQLiteError`; a missing table gives an empty snapshot.
     public static func take(_ table: TargetTable, from destination: SQLiteDestination) throws -> TableSnapshot {
-        var snapshot = TableSnapshot(table: table.name, partitions: [:], rows: [], ledger: [])
-        let columns = try destination.existingColumns(of: table.name)
+        try take(table: table.name, partitionColumn: table.partitioning?.column, from: destination)
+    }
+
+    /// Reads a snapshot of the table named `table`, whatever wrote it (a load, a transform, a
+    /// program of your own).
+    /// - Parameters:
+    ///   - table: the table's name.
+    ///   - partitionColumn: the column whose values group the fingerprints; `nil` for one group.
+    ///   - destination: the warehouse.
+    /// - Throws: `SQLiteError`; a missing table gives an empty snapshot.
+    public static func take(table: String, partitionColumn: String?,
+                            from destination: SQLiteDestination) throws -> TableSnapshot {
+        var snapshot = TableSnapshot(table: table, partitionColumn: partitionColumn, partitions: [:], rows: [], ledger: [])
+        let columns = try destination.existingColumns(of: table)
         guard !columns.isEmpty else { return snapshot }
-        let keyIndex = table.partitioning.flatMap { p in columns.firstIndex { $0.name == p.column } }
-        for row in try destination.connection.query("SELECT * FROM \(Identifier.quoted(table.name))") {
+        snapshot.columns = columns.map(\.name)
+        let keyIndex = partitionColumn.flatMap { column in columns.firstIndex { $0.name == column } }
+        for row in try destination.connection.query("SELECT * FROM \(Identifier.quoted(table))") {
             var key: String?
             if let keyIndex { key = row[keyIndex].textValue }
             snapshot.partitions[key, default: Fingerprint()].add(row)
             snapshot.rows.append(row)
         }
         snapshot.rows.sort { $0.description < $1.description }
-        snapshot.ledger = try destination.ledger(table: table.name).map {
+        snapshot.ledger = try destination.ledger(table: table).map {
             "\($0.partitionKey ?? "-") \($0.loadID) \($0.fingerprint.rows) \($0.fingerprint.hex)"
         }.sorted()
         return snapshot
+    }
+
+    /// The partition key of `row` (its ``partitionColumn`` value; `nil` when unpartitioned).
+    func key(of row: [Value]) -> String? {
+        guard let partitionColumn, let index = columns.firstIndex(of: partitionColumn) else { return nil }
+        return row[index].textValue
     }
 
     /// A readable account of how `other` differs from this snapshot: rows only in one of them
@@ -65,6 +101,10 @@ public struct TableSnapshot: Sendable, Equatable {
         for key in keys where partitions[key] != other.partitions[key] {
             lines.append("partition \(key ?? "(whole table)"): \(partitions[key]?.description ?? "absent") → "
                 + (other.partitions[key]?.description ?? "absent"))
+        }
+        if columns != other.columns {
+            lines.append("columns before: " + columns.joined(separator: ", "))
+            lines.append("columns after:  " + other.columns.joined(separator: ", "))
         }
         if ledger != other.ledger {
             lines.append("ledger before: " + ledger.joined(separator: "; "))

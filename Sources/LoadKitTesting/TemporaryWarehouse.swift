@@ -22,13 +22,13 @@ public final class TemporaryWarehouse: @unchecked Sendable {
     }
 
     /// A new connection to the warehouse as a destination.
-    /// - Throws: ``SQLiteError``.
+    /// - Throws: `SQLiteError`.
     public func destination() throws -> SQLiteDestination {
         try SQLiteDestination(path: path)
     }
 
     /// A loader over a new connection.
-    /// - Throws: ``SQLiteError``.
+    /// - Throws: `SQLiteError`.
     public func loader() throws -> Loader {
         Loader(destination: try destination())
     }

@@ -15,8 +15,10 @@ public struct TransformInputs: Sendable, Hashable {
     /// Reads the upstream ledger entries from `destination`.
     /// - Parameters:
     ///   - sql: the transform's query text.
-    ///   - partitionKey: the partition, `nil` for an unpartitioned transform.
+    ///   - key: the partition key (the `partitionKey:` argument), `nil` for an unpartitioned
+    ///     transform.
     ///   - upstream: the tables it depends on.
+    ///   - destination: the warehouse whose ledger holds the upstream entries.
     /// - Throws: the destination's error.
     public init(sql: String, partitionKey key: String?, upstream: [String], destination: any Destination) throws {
         var text = "sql\u{0}\(sql)\u{0}\(key ?? "")"

@@ -23,6 +23,7 @@ public enum InputIdentity {
     /// - Parameters:
     ///   - path: as the user or the config names it.
     ///   - baseDirectory: the config file's folder; empty for none.
+    ///   - workingDirectory: the folder a relative `path` is relative to; this process's by default.
     public static func identity(of path: String, baseDirectory: String,
                                 workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         let canonical = canonicalPath(path, workingDirectory: workingDirectory)

@@ -118,9 +118,17 @@ extension RunTask {
     /// (``TransformInputs``) is read there too: unless forced, it is skipped while neither its
     /// SQL nor its upstream partitions changed.
     /// - Parameters:
-    ///   - table: the target; `schema: nil` takes the columns and types from the query.
-    ///   - partitioning: how it is partitioned (the query returns the key column).
+    ///   - name: the task's and the target table's name.
     ///   - sql: the query.
+    ///   - schema: the target's columns; `nil` takes them from the existing table, else the
+    ///     query's own columns and types.
+    ///   - partitioning: how it is partitioned (the query returns the key column).
+    ///   - writeMode: replace (the partition, or the whole table) or append.
+    ///   - allowEmpty: `true` lets a query without rows empty the partition; by default it
+    ///     fails and the partition is kept.
+    ///   - dependsOn: the upstream tasks, run first for the same partition.
+    ///   - retry: the retry policy for transient errors.
+    ///   - lockTimeout: how long to wait for another load holding the partition's lock.
     public static func transform(name: String, sql: String, schema: TableSchema?,
                                  partitioning: TargetTable.Partitioning?, writeMode: WriteMode = .replace,
                                  allowEmpty: Bool = false, dependsOn: [String] = [],

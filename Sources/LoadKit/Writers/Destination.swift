@@ -67,14 +67,19 @@ public protocol Destination: AnyObject {
     /// The fingerprint of the stored rows of the table named `table` (all its columns, in
     /// table order); of one partition when `partition` is set.
     /// - Parameters:
+    ///   - table: the table's name.
     ///   - partitionColumn: the partition key column, required with `partition`.
+    ///   - partition: a partition key; `nil` for the whole table.
     /// - Throws: ``LoadKitError`` `.noSuchTable` when the table does not exist.
     func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint
 
     /// Runs a read-only query with `:partition` bound to `partitionKey` and streams its rows.
     /// - Parameters:
-    ///   - body: called once with the column names and declared types (`nil` when the
-    ///     database does not know one), then for each row.
+    ///   - sql: one read-only query.
+    ///   - partitionKey: the value bound to `:partition`; `nil` binds NULL.
+    ///   - columns: called once, first, with the column names and declared types (`nil` when
+    ///     the database does not know one).
+    ///   - row: called for each row, in the query's order.
     func query(_ sql: String, partitionKey: String?,
                columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                row: ([Value]) throws -> Void) throws

@@ -52,7 +52,13 @@ public struct LoadRequest: Sendable {
 
     /// Creates a request.
     /// - Parameters:
+    ///   - table: the target table.
+    ///   - input: the rows' origin.
+    ///   - scope: the partitions covered.
+    ///   - runID: the run recorded in the ledger; a new run id by default.
+    ///   - lockTimeout: how long to wait for another process holding a covered partition's lock.
     ///   - definition: `nil` makes it from `table` and the input's options.
+    ///   - skipIfUnchanged: see ``skipIfUnchanged``.
     public init(table: TargetTable, input: Input, scope: Scope, runID: String = RunID.make(),
                 lockTimeout: Duration = .seconds(60), definition: TableDefinition? = nil,
                 skipIfUnchanged: Bool = false) {
