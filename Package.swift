@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "LoadKitCLI",
             dependencies: [
-                "LoadKit", "LoadKitSQLite", "LoadKitProject",
+                "LoadKit", "LoadKitProject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoadKit
 import LoadKitProject
-import LoadKitSQLite
 
 extension LoadKitCommand {
     /// `loadkit backfill`: load every partition of a range, upstream tasks first.

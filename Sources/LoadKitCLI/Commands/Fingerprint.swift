@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoadKit
 import LoadKitProject
-import LoadKitSQLite
 
 extension LoadKitCommand {
     /// `loadkit fingerprint`: the order-independent fingerprint and row count of a table or partition.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoadKit
 import LoadKitProject
-import LoadKitSQLite
 
 extension LoadKitCommand {
     /// `loadkit rerun`: run again exactly what failed.

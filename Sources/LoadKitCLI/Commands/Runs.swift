@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoadKit
 import LoadKitProject
-import LoadKitSQLite
 
 extension LoadKitCommand {
     /// `loadkit runs`: run history, attempts and errors.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LoadKit
 import LoadKitProject
-import LoadKitSQLite
 
 extension LoadKitCommand {
     /// `loadkit verify`: prove that a load can be run again safely.
@@ -20,7 +19,7 @@ extension LoadKitCommand {
     /// - no staging table is left; after the last step, nothing else in the table changed.
     ///
     /// For an append table each crash step first removes verify's load (its rows and ledger
-    /// entry, ``LoadKitSQLite/SQLiteDestination/removeLoad(table:loadID:runID:lockTimeout:)``),
+    /// entry, `SQLiteDestination.removeLoad`),
     /// so the crash hits a first append, the moment a crash could append twice; otherwise the
     /// rerun would stop at "already loaded" before `before_commit` and the crash would never
     /// fire. A crash step whose child ends before its failpoint (nothing to load, a query with no
