@@ -99,7 +99,7 @@ public enum DryRun {
         let definitionChanged = entry?.definitionFingerprint.map { $0 != definition.fingerprint } ?? false
         if let source = table.source {
             let path = item.partition.map { $0.fill(source.path) } ?? source.path
-            let shown = PathDisplay.relative(path, to: base)
+            let shown = InputIdentity.displayName(of: path)
             guard FileManager.default.fileExists(atPath: path) else {
                 return ("fail", "source file not found: \(shown)")
             }

@@ -12,7 +12,6 @@ package enum RunPlanning {
     ///   before anything runs.
     package static func plan(_ pipeline: Pipeline, tables: [String], partitions: [Partition]) throws -> RunPlan {
         let graph = pipeline.graph
-        let base = URL(fileURLWithPath: pipeline.config.file).deletingLastPathComponent().standardized.path
         for task in graph.closure(of: Set(tables)) where task.partitioned {
             let scheme = try pipeline.scheme(of: task.name)
             if let first = partitions.first, scheme?.granularity != first.granularity
@@ -24,7 +23,7 @@ package enum RunPlanning {
             if let source = pipeline.config.table(task.name)?.source,
                let shared = SourceTemplate(path: source.path).sharedInput(among: partitions) {
                 throw UsageError("table '\(task.name)': partitions \(shared.first.key) and \(shared.second.key) both read "
-                    + "\(PathDisplay.relative(shared.path, to: base)); use {key} in the path template "
+                    + "\(InputIdentity.displayName(of: shared.path)); use {key} in the path template "
                     + "(it includes the UTC offset)")
             }
         }

@@ -32,4 +32,17 @@ public enum InputIdentity {
         let prefix = base.hasSuffix("/") ? base : base + "/"
         return canonical.hasPrefix(prefix) ? String(canonical.dropFirst(prefix.count)) : canonical
     }
+
+    /// How messages name `path`: relative to the working directory when the file is inside it
+    /// (so it can be pasted into a shell there), else absolute. Not part of any identity.
+    /// - Parameters:
+    ///   - path: as the user or the config names it.
+    ///   - workingDirectory: this process's by default.
+    public static func displayName(of path: String,
+                                   workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let absolute = URL(fileURLWithPath: path.hasPrefix("/") ? path : workingDirectory + "/" + path).standardized.path
+        let cwd = URL(fileURLWithPath: workingDirectory).standardized.path
+        guard cwd != "/" else { return absolute }
+        return absolute.hasPrefix(cwd + "/") ? String(absolute.dropFirst(cwd.count + 1)) : absolute
+    }
 }

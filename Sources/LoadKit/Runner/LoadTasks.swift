@@ -26,7 +26,8 @@ public struct SourceTemplate: Sendable {
     public func input(for partition: Partition?) -> (path: String, input: LoadRequest.Input) {
         let path = partition.map { $0.fill(self.path) } ?? self.path
         let identity = InputIdentity.identity(of: path, baseDirectory: baseDirectory)
-        return (path, .file(path: path, format: format, options: options, identity: identity, displayName: identity))
+        return (path, .file(path: path, format: format, options: options, identity: identity,
+                            displayName: InputIdentity.displayName(of: path)))
     }
 
     /// The first two of `partitions` whose inputs would be the same file although the path
@@ -59,7 +60,7 @@ public struct SourceTemplate: Sendable {
     public func input(file path: String) -> LoadRequest.Input {
         let identity = InputIdentity.identity(of: path, baseDirectory: baseDirectory)
         return .file(path: path, format: SourceFormat.inferred(fromPath: path), options: options,
-                     identity: identity, displayName: identity.hasPrefix("/") ? path : identity)
+                     identity: identity, displayName: InputIdentity.displayName(of: path))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LoadKitTesting
 import Testing
 
 /// Bad values are refused through the binary with file, line and column, and the target is
@@ -51,5 +52,28 @@ import Testing
         }
         #expect(try project.fingerprint("events") == before)
         #expect(try project.count("SELECT count(*) FROM events") == 3)
+    }
+}
+
+/// Messages name files relative to the working directory when inside it (issue 10).
+@Suite struct PathInMessageTests {
+    @Test("From the config's parent folder, a bad source file is named from there; from elsewhere, absolutely")
+    func relativeToWorkingDirectory() throws {
+        let project = try EventsProject()
+        try project.day(1, value: "abc")
+        let parent = URL(fileURLWithPath: project.root).deletingLastPathComponent().path
+        let folder = URL(fileURLWithPath: project.root).lastPathComponent
+        let fromParent = try ChildProcess.run(Paths.binary, ["load", "--table", "events", "--partition", "2024-01-01",
+                                                            "--config", "\(folder)/loadkit.yml"],
+                                              environment: ["LOADKIT_FAILPOINT": ""], currentDirectory: parent)
+        #expect(fromParent.status == 1)
+        #expect(fromParent.stderr.contains("error: \(folder)/data/2024-01-01.csv, line 2, column v: 'abc' is not a real number"),
+                "stderr: \(fromParent.stderr)")
+        let elsewhere = try TemporaryDirectory(prefix: "elsewhere")
+        let fromElsewhere = try ChildProcess.run(Paths.binary, ["load", "--table", "events", "--partition", "2024-01-01",
+                                                               "--config", project.config],
+                                                 environment: ["LOADKIT_FAILPOINT": ""],
+                                                 currentDirectory: elsewhere.root)
+        #expect(fromElsewhere.stderr.contains("error: \(project.root)/data/2024-01-01.csv, line 2"), "stderr: \(fromElsewhere.stderr)")
     }
 }
