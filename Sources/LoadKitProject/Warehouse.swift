@@ -17,8 +17,14 @@ package struct Warehouse: Sendable {
     /// - Throws: ``UsageError`` for a PostgreSQL URI (not supported yet) or an empty location.
     package init(_ location: String, lockTimeout: Duration) throws {
         if Self.isURI(location) {
-            throw UsageError("warehouse \(Self.redacted(location)): PostgreSQL warehouses are not supported yet; "
-                + "use a SQLite file path such as warehouse.db")
+            let lowered = location.lowercased()
+            if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
+                throw UsageError("warehouse \(Self.redacted(location)): PostgreSQL warehouses are not supported yet; "
+                    + "use a SQLite file path such as warehouse.db")
+            }
+            let scheme = location.prefix { $0 != ":" }
+            throw UsageError("warehouse \(Self.redacted(location)): '\(scheme):' warehouses are not supported; "
+                + "use a SQLite file path such as warehouse.db (a plain path, not a file: URI)")
         }
         guard !location.isEmpty else { throw UsageError("the warehouse path is empty") }
         self.location = location
@@ -30,10 +36,14 @@ package struct Warehouse: Sendable {
         try self.init(config.warehouse, lockTimeout: config.defaults.lockTimeout)
     }
 
-    /// Whether `text` is a server URI (`postgres://…`, `postgresql://…`) rather than a path.
+    /// Whether `text` is a URI (`postgres://…`, `mysql://…`, SQLite's `file:…`) rather than a
+    /// path: a scheme of letters, digits, `+`, `-`, `.` before `:`, then `//` or `file:`.
     package static func isURI(_ text: String) -> Bool {
-        let lowered = text.lowercased()
-        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+        if text.lowercased().hasPrefix("file:") { return true }
+        guard let colon = text.range(of: "://") else { return false }
+        let scheme = text[..<colon.lowerBound]
+        return !scheme.isEmpty && scheme.first!.isLetter
+            && scheme.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
     }
 
     /// Whether the warehouse exists yet (commands that only read never create it).
@@ -63,12 +73,26 @@ package struct Warehouse: Sendable {
         try open().forRunRecords()
     }
 
-    /// `postgres://user:secret@host/db` shown as `postgres://user:***@host/db`: a password never
-    /// appears in output (SPEC.md §7).
+    /// A URI with its password masked: `postgres://user:secret@host/db` → `postgres://user:***@host/db`,
+    /// `…?user=u&password=secret` → `…?user=u&password=***`: a password never appears in output
+    /// (SPEC.md §7). The userinfo ends at the last `@` before the path, so a password holding
+    /// `@` is masked whole.
     package static func redacted(_ uri: String) -> String {
-        guard let scheme = uri.range(of: "://"), let at = uri[scheme.upperBound...].firstIndex(of: "@") else { return uri }
-        let credentials = uri[scheme.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return uri }
-        return String(uri[..<colon]) + ":***" + String(uri[at...])
+        var text = uri
+        if let scheme = text.range(of: "://") {
+            let authorityEnd = text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
+            let authority = text[scheme.upperBound..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                text = String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
+            }
+        }
+        if let query = text.firstIndex(of: "?") {
+            let parameters = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false)
+                .map { parameter -> String in
+                    parameter.lowercased().hasPrefix("password=") ? "password=***" : String(parameter)
+                }
+            text = String(text[...query]) + parameters.joined(separator: "&")
+        }
+        return text
     }
 }

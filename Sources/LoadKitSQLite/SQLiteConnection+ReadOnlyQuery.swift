@@ -38,6 +38,13 @@ extension SQLiteConnection {
     ///   https://www.sqlite.org/c3ref/prepare.html, https://www.sqlite.org/c3ref/set_authorizer.html,
     ///   https://www.sqlite.org/c3ref/stmt_readonly.html, https://www.sqlite.org/c3ref/stmt_isexplain.html
     public func prepareReadOnlyQuery(_ sql: String) throws -> SQLiteStatement {
+        try prepareReadOnlyQuery(sql, tablesRead: { _ in })
+    }
+
+    /// ``prepareReadOnlyQuery(_:)``, also telling `tablesRead` which tables the query reads (as
+    /// SQLite's authorizer reports them: `SQLITE_READ` per table, names as written in the
+    /// schema), so a caller can check them against its declared dependencies.
+    public func prepareReadOnlyQuery(_ sql: String, tablesRead: (Set<String>) -> Void) throws -> SQLiteStatement {
         let guardian = ReadOnlyQueryGuard()
         let context = Unmanaged.passRetained(guardian)
         sqlite3_set_authorizer(handle, { context, action, first, second, _, _ in
@@ -92,6 +99,7 @@ extension SQLiteConnection {
                 throw Self.refused("the statement returns no columns: \(excerpt)")
             }
             keep = true
+            tablesRead(guardian.tablesRead)
             return SQLiteStatement(connection: self, handle: statement, sql: sql)
         }
     }
@@ -202,6 +210,8 @@ final class ReadOnlyQueryGuard {
 
     /// The first denied action, if any.
     private(set) var denied: Denied?
+    /// The tables the statement reads (SQLite's internal `sqlite_…` tables left out).
+    private(set) var tablesRead = Set<String>()
     /// Allows INSERT, UPDATE and DELETE too: only for preparing a refused write once more, to
     /// read its column count; such a statement is never stepped.
     var allowWrites = false
@@ -211,7 +221,10 @@ final class ReadOnlyQueryGuard {
     /// action (a `DROP TABLE` first deletes from `sqlite_schema`).
     func decide(_ action: Int32, _ first: String?, _ second: String?) -> Int32 {
         switch action {
-        case SQLITE_SELECT, SQLITE_READ, SQLITE_FUNCTION, SQLITE_RECURSIVE:
+        case SQLITE_READ:
+            if let first, !first.hasPrefix("sqlite_") { tablesRead.insert(first) }
+            return SQLITE_OK
+        case SQLITE_SELECT, SQLITE_FUNCTION, SQLITE_RECURSIVE:
             return SQLITE_OK
         case SQLITE_INSERT where allowWrites, SQLITE_UPDATE where allowWrites, SQLITE_DELETE where allowWrites:
             return SQLITE_OK

@@ -84,7 +84,9 @@ extension LoadKitConfig {
         var copied = Set<String>()
         while true {
             do {
-                let statement = try scratch.prepareReadOnlyQuery(sql)
+                var read = Set<String>()
+                let statement = try scratch.prepareReadOnlyQuery(sql, tablesRead: { read = $0 })
+                try checkDependencies(table, reads: read)
                 return .ready((0..<statement.columnCount).map(statement.columnName))
             } catch let error as LoadKitError where error.code == .transformNotReadOnly {
                 throw sqlError(table, error.message)
@@ -105,6 +107,21 @@ extension LoadKitConfig {
                     + tables.map(\.name).joined(separator: ", ") + "; " + warehouse.describe(missing))
             }
         }
+    }
+
+    /// Refuses a transform whose query reads a table of this file that its `depends_on` does
+    /// not name: its ledger entry would not record that table's fingerprints, so a change there
+    /// would never make the transform `stale` (G6), and a backfill would not load it first.
+    private func checkDependencies(_ table: TableConfig, reads: Set<String>) throws {
+        let named = Set(table.dependsOn.map { $0.lowercased() })
+        let missing = reads.compactMap { read in
+            tables.first { $0.name.lowercased() == read.lowercased() && $0.name != table.name }
+        }.filter { !named.contains($0.name.lowercased()) }.map(\.name).sorted()
+        guard let first = missing.first else { return }
+        throw sqlError(table, "the query reads table\(missing.count == 1 ? "" : "s") "
+            + missing.joined(separator: ", ") + ", which depends_on does not name; add depends_on: ["
+            + (table.dependsOn + missing).joined(separator: ", ") + "] so that \(table.name) is loaded after \(first) "
+            + "and becomes stale when \(first) changes")
     }
 
     private func sqlError(_ table: TableConfig, _ message: String) -> ConfigError {

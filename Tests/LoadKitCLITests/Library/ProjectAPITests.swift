@@ -105,6 +105,20 @@ import Testing
         #expect(!names.contains { $0.hasPrefix("postgres") }, "no file named after the URI: \(names)")
     }
 
+    @Test("Other URIs are refused too (exit 64), never a file name, and no password is printed in any form",
+          arguments: ["postgresql:///db?user=u&password=s3cret", "postgres://user:pa@s3cret@host/db",
+                      "mysql://user:s3cret@host/db", "file:/tmp/x.db"])
+    func otherURIs(uri: String) throws {
+        let workspace = try EventsProject()
+        try workspace.day(1)
+        let result = try workspace.run(["load", "--table", "events", "--partition", "2024-01-01", "--warehouse", uri])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("not supported"), "\(result.stderr)")
+        #expect(!result.stderr.contains("s3cret"), "\(result.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: workspace.root)
+        #expect(Set(names) == ["loadkit.yml", "data"], "nothing created: \(names)")
+    }
+
     @Test("Project(yaml:) takes the config from code")
     func yamlInCode() throws {
         let workspace = try EventsProject()

@@ -19,3 +19,25 @@ import Testing
         #expect(counts(backfill) == ["skipped": 2])
     }
 }
+
+/// A transform must name every table of the file it reads in `depends_on` (G6): otherwise a
+/// change there would never make it stale.
+@Suite struct TransformDependencyTests {
+    @Test("A transform reading a declared table missing from depends_on is a config error (64) at tables.T.sql; nothing runs")
+    func undeclaredRead() throws {
+        let project = try EventsProject()
+        try project.day(1)
+        let yaml = try String(contentsOfFile: project.config, encoding: .utf8)
+            .replacingOccurrences(of: "    depends_on: [events]\n", with: "")
+        _ = try project.directory.write("loadkit.yml", yaml)
+        for command in [["backfill", "--table", "daily", "--from", "2024-01-01", "--to", "2024-01-01"],
+                        ["load", "--table", "daily", "--partition", "2024-01-01"],
+                        ["backfill", "--table", "daily", "--from", "2024-01-01", "--to", "2024-01-01", "--dry-run"]] {
+            let result = try project.run(command)
+            #expect(result.status == 64, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("tables.daily.sql: the query reads table events, which depends_on does not name; "
+                + "add depends_on: [events]"), "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: project.warehouse))
+    }
+}
