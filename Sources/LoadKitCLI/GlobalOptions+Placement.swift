@@ -7,8 +7,8 @@ extension GlobalOptions {
     static let flags = ["--json", "--quiet"]
 
     /// `arguments` (without the program name) with the global options given before the
-    /// subcommand moved to just after the subcommand's name (and its subcommand's, for
-    /// `runs show`), where ArgumentParser reads them as the subcommand's own options: so
+    /// subcommand, or between a subcommand and its own (`runs --json show`), moved to just after
+    /// the last subcommand's name, where ArgumentParser reads them as the subcommand's own options: so
     /// `loadkit --config x.yml --json status --table t` parses as
     /// `loadkit status --config x.yml --json --table t` (SPEC.md §3: before or after the
     /// subcommand). Given twice, the one after the subcommand wins (it comes later).
@@ -19,7 +19,10 @@ extension GlobalOptions {
     /// and the version print as without them and the parser names the unknown word.
     static func placed(_ arguments: [String], root: any ParsableCommand.Type) -> [String] {
         var leading: [String] = []
+        var chain: [String] = []
+        var command = root
         var index = 0
+        // Global options before the subcommand's name, or between `runs` and `show`.
         while index < arguments.count {
             let argument = arguments[index]
             if flags.contains(argument) || valueOptions.contains(where: { argument.hasPrefix($0 + "=") }) {
@@ -28,21 +31,18 @@ extension GlobalOptions {
             } else if valueOptions.contains(argument), index + 1 < arguments.count {
                 leading += [argument, arguments[index + 1]]
                 index += 2
+            } else if let subcommand = command.configuration.subcommands.first(where: { $0._commandName == argument }) {
+                chain.append(argument)
+                command = subcommand
+                index += 1
             } else {
                 break
             }
         }
         guard !leading.isEmpty else { return arguments }
         let rest = Array(arguments[index...])
-        var command = root
-        var depth = 0
-        while depth < rest.count,
-              let subcommand = command.configuration.subcommands.first(where: { $0._commandName == rest[depth] }) {
-            command = subcommand
-            depth += 1
-        }
-        guard depth > 0 else { return rest }
-        return Array(rest[..<depth]) + leading + Array(rest[depth...])
+        guard !chain.isEmpty else { return rest }
+        return chain + leading + rest
     }
 
     /// Whether `arguments` ask for JSON output: `--json` before any `--`.

@@ -79,7 +79,7 @@ public enum DryRun {
         }
         let definition = try table.definition()
         if let old = try destination?.recordedPartitionings(table: table.name)
-            .first(where: { $0 != definition.partitioning }) {
+            .first(where: { !definition.isSamePartitioning(as: $0) }) {
             return ("fail", "refused: the table was loaded with different partitions ("
                 + (definition.partitioningChange(from: old) ?? "partitioning changed")
                 + "); rebuild it with backfill --rebuild")

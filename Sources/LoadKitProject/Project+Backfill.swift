@@ -36,6 +36,8 @@ extension Project {
                              rebuild: Bool = false) throws -> DryRun.Report {
         let partitions = try backfillPartitions(table, from: from, to: to)
         let plan = try RunPlanning.plan(try pipeline, tables: [table], partitions: partitions)
+        // As the run: no complete partition yet means nothing runs, upstream tables included.
+        if partitions.isEmpty { return DryRun.Report(table: table, plan: []) }
         return DryRun.Report(table: table, plan: try DryRun.steps(plan, pipeline: try pipeline, force: force,
                                                                   rebuilding: rebuild ? [table] : []))
     }

@@ -35,15 +35,18 @@ extension Project {
     }
 
     /// The fingerprint of a whole table or one partition (SPEC.md §4), as
-    /// `loadkit fingerprint --json`. Never creates the warehouse: a missing warehouse or
-    /// table has 0 rows.
-    /// - Throws: ``UsageError`` when `partition` does not fit the table.
+    /// `loadkit fingerprint --json`. Never creates the warehouse.
+    /// - Throws: ``UsageError`` when `partition` does not fit the table; `LoadKitError`
+    ///   `.noSuchTable` when the table (or the whole warehouse) does not exist yet.
     public func fingerprint(_ table: String, partition: String? = nil) throws -> FingerprintReport {
         let tableConfig = try config.requireTable(table)
         let key = try tableConfig.partitionKey(partition)
-        let fingerprint = try Warehouse(config: config).openForReading()?
-            .fingerprint(table: table, partitionColumn: tableConfig.partition?.column, partition: key)
-            ?? Fingerprint()
+        guard let destination = try Warehouse(config: config).openForReading() else {
+            throw LoadKitError(.noSuchTable, "table '\(table)' does not exist: there is no warehouse at "
+                + "\(InputIdentity.displayName(of: config.warehouse)) yet; load it first")
+        }
+        let fingerprint = try destination.fingerprint(table: table, partitionColumn: tableConfig.partition?.column,
+                                                      partition: key)
         return FingerprintReport(table: table, partition: key, rows: fingerprint.rows, fingerprint: fingerprint.hex)
     }
 }

@@ -13,6 +13,9 @@ import Testing
          ["backfill", "--config=x.yml", "--quiet", "--table", "t", "--from", "2013-01-01"]),
         (["--warehouse", "w.db", "runs", "show", "RUN"], ["runs", "show", "--warehouse", "w.db", "RUN"]),
         (["--json", "runs"], ["runs", "--json"]),
+        // Between a subcommand and its own subcommand.
+        (["runs", "--json", "show", "RUN"], ["runs", "show", "--json", "RUN"]),
+        (["runs", "--config", "x.yml", "dismiss", "RUN"], ["runs", "dismiss", "--config", "x.yml", "RUN"]),
         (["--json", "runs", "--failed"], ["runs", "--json", "--failed"]),
         (["--json", "check", "--table", "t", "--", "--odd-name.csv"],
          ["check", "--json", "--table", "t", "--", "--odd-name.csv"]),

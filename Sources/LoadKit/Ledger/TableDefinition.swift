@@ -83,10 +83,19 @@ public struct TableDefinition: Sendable, Hashable {
             .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "]"
     }
 
+    /// Whether `old` (a recorded ``partitioning``) is this one; a recorded zone spelled by
+    /// another of UTC's names (`Etc/UTC`, written by an earlier version) counts as `UTC`.
+    public func isSamePartitioning(as old: String?) -> Bool {
+        guard let old, let partitioning else { return old == partitioning }
+        var parts = old.split(separator: " ").map(String.init)
+        if parts.count == 3 { parts[2] = TimeZone.canonicalName(parts[2]) }
+        return parts.joined(separator: " ") == partitioning
+    }
+
     /// How an earlier partitioning differs from this one, in words (`granularity day → month`),
     /// or `nil` when they are the same.
     public func partitioningChange(from old: String?) -> String? {
-        guard old != partitioning else { return nil }
+        guard !isSamePartitioning(as: old) else { return nil }
         guard let old else { return "the table was loaded unpartitioned and is now partitioned (\(partitioning!))" }
         guard let new = partitioning else { return "the table was loaded partitioned (\(old)) and is now unpartitioned" }
         let a = old.split(separator: " ").map(String.init), b = new.split(separator: " ").map(String.init)

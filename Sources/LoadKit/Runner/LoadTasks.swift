@@ -91,7 +91,7 @@ extension RunTask {
                 scope = context.partition.map { .partition($0) } ?? .wholeTable
             }
             guard FileManager.default.fileExists(atPath: path) else {
-                throw LoadKitError(.missingSource, "source file not found: \(path)")
+                throw LoadKitError(.missingSource, "source file not found: \(InputIdentity.displayName(of: path))")
             }
             let request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
                                       lockTimeout: lockTimeout, skipIfUnchanged: !context.force && context.input == nil)

@@ -124,8 +124,39 @@ public final class ValueParser {
             let v = Double(mantissa) / exactPowersOfTen[fractionDigits]
             return negative ? -v : v
         }
-        guard let v = Double(String(decoding: b, as: UTF8.self)), v.isFinite else { return nil }
+        // Decimal syntax only: `Double(String)` would also read hexadecimal (`0x10`, `0x1p3`).
+        guard decimalSyntax(b), let v = Double(String(decoding: b, as: UTF8.self)), v.isFinite else { return nil }
+        // A decimal that rounds to zero (`1e-400`) stays a real: 0 is its nearest double, as
+        // for any other value the 64-bit float cannot hold exactly.
         return v
+    }
+
+    /// Whether `b` is a decimal number: an optional sign, digits with at most one `.` (at least
+    /// one digit), an optional exponent `e`/`E`, sign, digits.
+    static func decimalSyntax(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+        var digits = 0, dot = false
+        while i < b.count {
+            let c = b[i]
+            if c &- UInt8(ascii: "0") < 10 {
+                digits += 1
+            } else if c == UInt8(ascii: ".") && !dot {
+                dot = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        guard digits > 0 else { return false }
+        if i < b.count, b[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+            let start = i
+            while i < b.count, b[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+            guard i > start else { return false }
+        }
+        return i == b.count
     }
 
     /// Why ``parseReal(_:)`` refused `b`: not a number, a number beyond the 64-bit float range,
@@ -133,6 +164,9 @@ public final class ValueParser {
     static func realFailure(_ b: UnsafeRawBufferPointer) -> Failure {
         guard let v = Double(String(decoding: b, as: UTF8.self)) else {
             return Failure(reason: "\(show(b)) is not a real number")
+        }
+        if !decimalSyntax(b) && v.isFinite {
+            return Failure(reason: "\(show(b)) is not a real number (write it in decimal, such as 2.5 or 1e-3)")
         }
         // `Double(String)` reads `inf`, `infinity` and `nan` (any case, signed) as themselves;
         // anything else that is not finite is a decimal beyond ±1.7976931348623157e308.

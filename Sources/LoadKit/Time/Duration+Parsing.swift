@@ -24,7 +24,9 @@ extension Duration {
             [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         guard let unit = units.first(where: { trimmed.hasSuffix($0.suffix) }),
               let number = Double(trimmed.dropLast(unit.suffix.count)),
-              number.isFinite, number >= 0, trimmed.first?.isNumber == true else {
+              number.isFinite, number >= 0, trimmed.first?.isNumber == true,
+              trimmed.dropLast(unit.suffix.count).allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) })
+        else {
             if Double(trimmed) != nil {
                 throw SyntaxError(reason: "'\(trimmed)' has no unit; write it like \(trimmed)s, "
                     + "\(trimmed)ms or \(trimmed)m (units: ms, s, m, h, d)")

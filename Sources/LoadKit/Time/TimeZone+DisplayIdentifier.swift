@@ -10,7 +10,20 @@ extension TimeZone {
     /// TimeZone(identifier: "America/New_York")!.displayIdentifier  // "America/New_York"
     /// ```
     public var displayIdentifier: String {
-        identifier == "GMT" ? "UTC" : identifier
+        Self.canonicalName(identifier)
+    }
+
+    /// The tz database's names for UTC (`Etc/UTC`, `Etc/GMT`, `Zulu`, `UCT`, `Universal`, …),
+    /// which are links to one zone.
+    static let utcAliases: Set<String> = [
+        "UTC", "GMT", "Etc/UTC", "Etc/GMT", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/Greenwich",
+        "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "GMT+0", "GMT-0", "UCT", "Universal", "Zulu", "Greenwich",
+    ]
+
+    /// `identifier`, or `UTC` for any of the tz database's names of UTC, so `timezone: Etc/UTC`
+    /// and `timezone: UTC` are one partition time zone.
+    public static func canonicalName(_ identifier: String) -> String {
+        utcAliases.contains(identifier) ? "UTC" : identifier
     }
 
     /// Whether `other` draws the same local calendar: the same identifier, or two fixed-offset

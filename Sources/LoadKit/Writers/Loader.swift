@@ -106,7 +106,7 @@ public final class Loader {
     /// the new ones (a day→month change would keep every row twice).
     private func checkPartitioning(_ request: LoadRequest) throws {
         let recorded = try destination.recordedPartitionings(table: request.table.name)
-        guard let old = recorded.first(where: { $0 != request.definition.partitioning }) else { return }
+        guard let old = recorded.first(where: { !request.definition.isSamePartitioning(as: $0) }) else { return }
         let change = request.definition.partitioningChange(from: old) ?? "partitioning changed"
         throw LoadKitError(.partitioningChanged,
             "table '\(request.table.name)' was loaded with different partitions (\(change)); loadkit does not split "

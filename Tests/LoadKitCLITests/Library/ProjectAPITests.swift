@@ -58,9 +58,9 @@ import Testing
         let workspace = try EventsProject()
         try workspace.day(1)
         let project = try Project(configPath: workspace.config)
-        let empty = try project.fingerprint("events")
-        #expect(empty.rows == 0)
-        #expect(empty.partition == nil)
+        let missing = try #require(throws: LoadKitError.self) { try project.fingerprint("events") }
+        #expect(missing.code == .noSuchTable)
+        #expect(missing.message.contains("there is no warehouse at"), "\(missing.message)")
         #expect(try project.status("events").partitions.isEmpty)
         let plan = try project.planBackfill("daily", from: "2024-01-01", to: "2024-01-02")
         #expect(plan.plan.map(\.action) == ["load", "load", "fail", "upstream_failed"])

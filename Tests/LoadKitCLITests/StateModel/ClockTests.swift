@@ -35,7 +35,8 @@ import Testing
         #expect(try summaryItems(summary).first { $0["table"] as? String == "events" }?["partition"] as? String == "2024-01-01")
     }
 
-    @Test("An invalid LOADKIT_NOW is a usage error (exit 64) naming the variable", arguments: ["tomorrow", "2024-13-01", "2024-01-01T10:00:00"])
+    @Test("An invalid LOADKIT_NOW is a usage error (exit 64) naming the variable", arguments: ["tomorrow", "2024-13-01", "2024-01-01T10:00:00", "2013-02-30", "2024-01-01T24:00:00Z",
+                                   "2024-01-01T10:00:00+25:00"])
     func invalid(text: String) throws {
         let project = try EventsProject()
         try project.day(1)

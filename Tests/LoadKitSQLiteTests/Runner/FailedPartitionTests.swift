@@ -5,7 +5,14 @@ import Testing
 
 /// A bad value in the middle of a backfill, its downstream transform, and re-running what failed.
 @Suite struct FailedPartitionTests {
-    static let badError = "data/events-2024-01-03.csv, line 3, column v: 'abc' is not a real number"
+    /// The error of day 3 as the command, run in the project's folder, names its file.
+    static let badErrorFromRoot = "data/events-2024-01-03.csv, line 3, column v: 'abc' is not a real number"
+
+    /// The same error in this process, whose working directory is not the warehouse's folder:
+    /// the file is named absolutely.
+    static func badError(_ warehouse: RunnerEventsWarehouse) -> String {
+        "\(warehouse.root)/data/events-2024-01-03.csv, line 3, column v: 'abc' is not a real number"
+    }
 
     /// Days 1–5 with a bad `v` on line 3 of day 3; a backfill of `daily` (and so `events`).
     static func failedBackfill() throws -> (RunnerEventsWarehouse, RunSummary) {
@@ -45,7 +52,7 @@ import Testing
         #expect(runnerStatuses(summary) == Self.expectedFailedStatuses)
         let failed = try #require(summary.items.first { $0.status == .failed })
         #expect(failed.attempts == 1)
-        #expect(failed.message == Self.badError)
+        #expect(failed.message == Self.badError(warehouse))
         let blocked = try #require(summary.items.first { $0.status == .upstreamFailed })
         #expect(blocked.attempts == 0)
         #expect(blocked.message == "upstream task events 2024-01-03 failed")
@@ -58,7 +65,7 @@ import Testing
         #expect(bad.first?.table == "events")
         #expect(bad.first?.partitionKey == "2024-01-03")
         #expect(bad.first?.attempt == 1)
-        #expect(bad.first?.error == Self.badError)
+        #expect(bad.first?.error == Self.badError(warehouse))
         let upstream = attempts.filter { $0.status == .upstreamFailed }
         #expect(upstream.map(\.table) == ["daily"])
         #expect(upstream.map(\.partitionKey) == ["2024-01-03"])
@@ -111,13 +118,13 @@ import Testing
                                         "--json", "--quiet"])
         #expect(backfill.status == 1, "\(backfill.stderr)")
         let runID = try runnerRunID(fromJSON: backfill.stdout)
-        #expect(backfill.stdout.contains(Self.badError))
+        #expect(backfill.stdout.contains(Self.badErrorFromRoot), "\(backfill.stdout)")
         #expect(try project.events.runRow(runID).status == "failed")
 
         let failedList = try project.run(["runs", "--failed", "--json"])
         #expect(failedList.status == 0)
         #expect(failedList.stdout.contains(runID))
-        #expect(failedList.stdout.contains(Self.badError))
+        #expect(failedList.stdout.contains(Self.badErrorFromRoot))
 
         try project.events.writeDay(3)
         let rerun = try project.run(["rerun", runID, "--json", "--quiet"])
