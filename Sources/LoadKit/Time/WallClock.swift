@@ -1,7 +1,7 @@
 import Foundation
 
 /// The time wherever "now" decides something: the default end of a backfill, the partition
-/// `run` loads, the default range of `status` (SPEC.md §6).
+/// `run` loads, the default `--to` of `status --from` (SPEC.md §6).
 ///
 /// `LOADKIT_NOW` replaces the system clock when set, so tests of time never depend on the real
 /// date: an ISO 8601 instant with a UTC offset (`2024-03-10T07:30:00Z`,
