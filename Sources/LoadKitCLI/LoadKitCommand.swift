@@ -30,6 +30,12 @@ struct LoadKitCommand: ParsableCommand {
         let arguments = GlobalOptions.placed(given, root: self)
         ExitStatus.printsJSON = GlobalOptions.wantsJSON(given)
         do {
+            if arguments.first == "help", arguments.count > 1,
+               !configuration.subcommands.contains(where: { $0._commandName == arguments[1] }) {
+                // ArgumentParser would print the top-level help and exit 0 for `help nonexist`.
+                throw ValidationError("unknown command '\(arguments[1])'; commands: "
+                    + configuration.subcommands.map { $0._commandName }.joined(separator: ", "))
+            }
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {

@@ -94,3 +94,21 @@ import Testing
         #expect(top.stdout.hasPrefix("OVERVIEW: "))
     }
 }
+
+/// `loadkit help NAME` for a name that is no command is a usage error, not the top-level help.
+@Suite struct HelpUnknownCommandTests {
+    @Test("help nonexist: exit 64 naming the commands; with --json one error document")
+    func unknown() throws {
+        let text = try ChildProcess.run(Paths.binary, ["help", "nonexist"])
+        #expect(text.status == 64)
+        #expect(text.stderr.contains("unknown command 'nonexist'; commands: load, backfill"), "\(text.stderr)")
+        #expect(text.stdout.isEmpty)
+        let json = try ChildProcess.run(Paths.binary, ["--json", "help", "nope"])
+        #expect(json.status == 64)
+        let error = try parseObject(json.stdout)["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "usage")
+        let known = try ChildProcess.run(Paths.binary, ["help", "backfill"])
+        #expect(known.status == 0)
+        #expect(known.stdout.hasPrefix("OVERVIEW: Load the partitions"))
+    }
+}
