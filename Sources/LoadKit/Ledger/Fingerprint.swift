@@ -178,9 +178,36 @@ public struct RowEncoder {
     /// Forgets the bytes, keeping the capacity.
     public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
 
-    /// Appends every value of `row`.
+    /// Appends every value of `row`: sized first, written into a temporary buffer, then added
+    /// to ``bytes`` with one copy (the loader's per-row hot path).
     public mutating func append(_ row: [Value]) {
-        for value in row { append(value) }
+        var size = 0
+        for value in row {
+            switch value {
+            case .null: size += 1
+            case .integer, .real: size += 9
+            case .text(let s): size += 5 + s.utf8.count
+            }
+        }
+        withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { out in
+            var at = 0
+            for value in row {
+                switch value {
+                case .null:
+                    out[at] = 0
+                    at += 1
+                case .integer(let v):
+                    Self.store(tag: 1, UInt64(bitPattern: v), into: out, at: at)
+                    at += 9
+                case .real(let v):
+                    Self.store(tag: 2, (v == 0 ? 0.0 : v).bitPattern, into: out, at: at)
+                    at += 9
+                case .text(var s):
+                    at += s.withUTF8 { Self.store(text: UnsafeRawBufferPointer($0), into: out, at: at) }
+                }
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(out).assumingMemoryBound(to: UInt8.self))
+        }
     }
 
     /// Appends one value.
@@ -199,33 +226,57 @@ public struct RowEncoder {
 
     /// Appends an integer.
     @inline(__always)
-    public mutating func appendInteger(_ v: Int64) {
-        bytes.append(1)
-        appendBigEndian(UInt64(bitPattern: v))
-    }
+    public mutating func appendInteger(_ v: Int64) { appendTagged(1, UInt64(bitPattern: v)) }
 
     /// Appends a real; `-0.0` as `0.0`.
     @inline(__always)
-    public mutating func appendReal(_ v: Double) {
-        bytes.append(2)
-        appendBigEndian((v == 0 ? 0.0 : v).bitPattern)
-    }
+    public mutating func appendReal(_ v: Double) { appendTagged(2, (v == 0 ? 0.0 : v).bitPattern) }
 
     /// Appends text given as UTF-8 bytes.
     @inline(__always)
     public mutating func appendText(_ utf8: UnsafeRawBufferPointer) {
-        bytes.append(3)
-        appendBigEndian32(UInt32(truncatingIfNeeded: utf8.count))
-        bytes.append(contentsOf: utf8)
+        appendTagged32(3, UInt32(truncatingIfNeeded: utf8.count))
+        bytes.append(contentsOf: utf8.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// Appends `tag` and the 8 big-endian bytes of `word`, with one copy.
     @inline(__always)
-    private mutating func appendBigEndian(_ v: UInt64) {
-        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
+    private mutating func appendTagged(_ tag: UInt8, _ word: UInt64) {
+        var buffer: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            raw[0] = tag
+            raw.storeBytes(of: word.bigEndian, toByteOffset: 1, as: UInt64.self)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<9]).assumingMemoryBound(to: UInt8.self))
+        }
     }
 
+    /// Appends `tag` and the 4 big-endian bytes of `word`, with one copy.
     @inline(__always)
-    private mutating func appendBigEndian32(_ v: UInt32) {
-        withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0) }
+    private mutating func appendTagged32(_ tag: UInt8, _ word: UInt32) {
+        var buffer: UInt64 = 0
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            raw[0] = tag
+            raw.storeBytes(of: word.bigEndian, toByteOffset: 1, as: UInt32.self)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<5]).assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    /// Writes `tag` and the 8 big-endian bytes of `word` at `at`.
+    @inline(__always)
+    private static func store(tag: UInt8, _ word: UInt64, into out: UnsafeMutableRawBufferPointer, at: Int) {
+        out[at] = tag
+        out.storeBytes(of: word.bigEndian, toByteOffset: at + 1, as: UInt64.self)
+    }
+
+    /// Writes tag 3, the 4-byte big-endian length and the bytes of `utf8` at `at`; returns the
+    /// bytes written.
+    @inline(__always)
+    private static func store(text utf8: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, at: Int) -> Int {
+        out[at] = 3
+        out.storeBytes(of: UInt32(truncatingIfNeeded: utf8.count).bigEndian, toByteOffset: at + 1, as: UInt32.self)
+        if let source = utf8.baseAddress, utf8.count > 0 {
+            (out.baseAddress! + at + 5).copyMemory(from: source, byteCount: utf8.count)
+        }
+        return 5 + utf8.count
     }
 }
