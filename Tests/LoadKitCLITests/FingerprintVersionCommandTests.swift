@@ -39,6 +39,11 @@ import Testing
         #expect(report["fingerprint"] as? String == Self.documented)
         let readme = try String(contentsOfFile: Paths.packageRoot + "/README.md", encoding: .utf8)
         #expect(readme.contains("flights 2013-01-05: 720 rows, fingerprint \(Self.documented)"))
+        // And its v1 value, as README gives it too.
+        let v1 = try SQLiteDestination(readingOnly: workspace.warehouse)
+            .fingerprint(table: "flights", partitionColumn: "flight_date", partition: "2013-01-05", version: .v1)
+        #expect(v1.hex == "ffcc7c4d546a9b5024b31595094d38eb")
+        #expect(readme.contains("`\(Self.documented)` (v1: `\(v1.hex)`)"))
     }
 
     @Test("A warehouse whose ledger predates fingerprint versions: status says loaded, backfill skips, verify passes")
