@@ -22,13 +22,13 @@ extension SQLiteDestination {
     }
 
     /// Writes a scratch warehouse at `path` (a new file) holding what verifying one partition of
-    /// `table` touches, copied from this warehouse in one read snapshot: the definitions of
-    /// `table` and of loadkit's own tables with their indexes (the text SQLite stored, so types
-    /// and index names are the same), every row of the partition (of the whole table when
-    /// `partition` is `nil`), `table`'s ledger entries, and *sentinel rows* for the rest of the
-    /// table: the first row of every other partition and, when the table has a
-    /// `_loadkit_load_id` column, the first row of every other load id. No run or attempt
-    /// records, no other table.
+    /// `table` touches, copied from this warehouse in one read snapshot: the warehouse's schema
+    /// (every table, index, view and trigger, from the text SQLite stored, so types and index
+    /// names are the same), every row of the partition (of the whole table when `partition` is
+    /// `nil`), `table`'s ledger entries, and *sentinel rows* for the rest of the table: the
+    /// first row of every other partition and, when the table has a `_loadkit_load_id` column,
+    /// the first row of every other load id. No run or attempt records, no rows of other
+    /// tables.
     ///
     /// The copy's cost follows the partition, not the table: the sentinels are found by one
     /// index probe per partition (`WHERE key > ? ORDER BY key LIMIT 1`) when the column leads
@@ -66,16 +66,25 @@ extension SQLiteDestination {
         defer { try? scratch.execute("DETACH DATABASE loadkit_source") }
         var copied = VerifyScratch(rows: 0, sentinels: 0, ledgerEntries: 0)
         try scratch.transaction {
-            let catalog = ["_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts"]
+            let needed: Set = [table, "_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts"]
             let objects = try scratch.query("""
                 SELECT tbl_name, sql FROM loadkit_source.sqlite_master
-                WHERE sql IS NOT NULL AND type IN ('table', 'index') AND tbl_name IN (?, ?, ?, ?)
-                ORDER BY type = 'index', rowid
-                """, ([table] + catalog).map(Value.text))
+                WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid
+                """)
+            var present = Set<String>()
             for object in objects {
-                if case .text(let sql) = object[1] { try scratch.execute(sql) }
+                guard case .text(let owner) = object[0], case .text(let sql) = object[1] else { continue }
+                if needed.contains(owner) {
+                    try scratch.execute(sql)
+                    present.insert(owner)
+                } else {
+                    // Every other table, view and trigger without rows, so that what reads the
+                    // warehouse's schema (the config's transform check) sees the same names. One
+                    // that cannot be recreated here (a virtual table's shadow tables) is left out.
+                    try? scratch.execute(sql)
+                }
             }
-            let present = Set(objects.compactMap { $0[0].textValue })
             if present.contains("_loadkit_ledger") {
                 try scratch.prepare("INSERT INTO main._loadkit_ledger SELECT * FROM loadkit_source._loadkit_ledger "
                     + "WHERE table_name = ?").execute([.text(table)])

@@ -17,7 +17,7 @@ import Testing
         try SQLiteConnection(path: path, mode: .readOnly).query(sql).map { $0.map(\.description).joined(separator: "|") }.sorted()
     }
 
-    @Test("The scratch of a replace partition holds its rows, one sentinel per other partition, the table's ledger and indexes; the warehouse is untouched")
+    @Test("The scratch of a replace partition holds its rows, one sentinel per other partition, the table's ledger, the warehouse's schema; the warehouse is untouched")
     func replacePartition() throws {
         let f = try EventsFixture()
         let table = try f.table(.replace)
@@ -25,13 +25,21 @@ import Testing
             _ = try f.load(table, try f.csv("d\(day).csv", EventsFixture.day(day, count: 3 + day, firstID: day * 100)),
                            partition: "2024-01-0\(day)")
         }
+        // Another program's table and a view: their definitions are copied, not their rows.
+        try f.db().execute("CREATE TABLE other(x INTEGER); INSERT INTO other VALUES (1), (2); "
+            + "CREATE VIEW daily AS SELECT event_date, count(*) AS n FROM events GROUP BY event_date")
         let before = try Self.state(f)
         let scratchDir = try TemporaryDirectory()
         let scratch = scratchDir.path("scratch.db")
         let copied = try SQLiteDestination(readingOnly: f.warehouse)
             .copyForVerify(table: "events", partitionColumn: "event_date", partition: "2024-01-05", to: scratch)
+        let after = try Self.state(f)
+        #expect(after.0 == before.0, "the warehouse's folder is as it was")
+        #expect(after.1 == before.1, "the warehouse is byte for byte as it was")
         #expect(copied == .init(rows: 8, sentinels: 3, ledgerEntries: 4))
-        #expect(try Self.state(f) == before, "the warehouse and its folder are as they were")
+        #expect(try Self.rows(scratch, "SELECT count(*) FROM other") == ["0"])
+        #expect(try Self.rows(scratch, "SELECT type, name, sql FROM sqlite_master WHERE name IN ('other', 'daily')")
+            == (try Self.rows(f.warehouse, "SELECT type, name, sql FROM sqlite_master WHERE name IN ('other', 'daily')")))
 
         #expect(try Self.rows(scratch, "SELECT * FROM events WHERE event_date = '2024-01-05'")
             == (try Self.rows(f.warehouse, "SELECT * FROM events WHERE event_date = '2024-01-05'")))
@@ -94,6 +102,7 @@ import Testing
             .copyForVerify(table: "events", partitionColumn: "event_date", partition: "2024-01-04", to: scratchDir.path("b.db"))
         #expect(missing == .init(rows: 0, sentinels: 0, ledgerEntries: 0))
         #expect(try Self.rows(scratchDir.path("b.db"), "SELECT name FROM sqlite_master WHERE type = 'table'")
-            == ["'_loadkit_attempts'", "'_loadkit_ledger'", "'_loadkit_runs'"])
+            == ["'_loadkit_attempts'", "'_loadkit_ledger'", "'_loadkit_runs'", "'plain'"])
+        #expect(try Self.rows(scratchDir.path("b.db"), "SELECT count(*) FROM plain") == ["0"])
     }
 }
