@@ -70,8 +70,8 @@ extension Project {
     ///
     /// The scratch copy holds what the loads touch, so verify's cost follows the partition,
     /// not the table (``LoadKitSQLite/SQLiteDestination/copyForVerify(table:partitionColumn:partition:to:)``):
-    /// the table's definition and indexes, the partition's rows, the table's ledger entries,
-    /// and one sentinel row of every other partition (and, in an append table, of every other
+    /// the warehouse's schema (no rows of other tables), the partition's rows, the table's ledger
+    /// entries, and one sentinel row of every other partition (and, in an append table, of every other
     /// load id). "Nothing else in the table changed" is then checked on the scratch: its rows
     /// outside the partition (the sentinels; for an append also the other loads' rows of the
     /// partition) must have the same fingerprint after the last step as before the first, so a
@@ -99,8 +99,8 @@ extension Project {
                     // A transform's query may read any table: the whole warehouse.
                     try source.connection.backup(to: try SQLiteConnection(path: copy))
                 } else {
-                    // What the loads touch: the partition, a sentinel row of every other
-                    // partition (and load id), the table's ledger entries.
+                    // What the loads touch: the schema, the partition, a sentinel row of every
+                    // other partition (and load id), the table's ledger entries.
                     _ = try source.copyForVerify(table: table, partitionColumn: tableConfig.partition?.column,
                                                  partition: key, to: copy)
                 }
