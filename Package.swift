@@ -69,7 +69,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "loadkit-bench",
-            dependencies: ["LoadKit", "LoadKitSQLite"],
+            dependencies: [
+                "LoadKit", "LoadKitSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/LoadKitBench"
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),

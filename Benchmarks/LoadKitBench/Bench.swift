@@ -6,16 +6,19 @@ import LoadKitSQLite
 final class Bench {
     let flights: String
     let runs: Int
+    let quiet: Bool
     let work: String
     let me: String
     let loadkit: String
     var notes: [String] = []
+    var figures: [Figure] = []
     static let rows = 336_776
     static let distance = "350217607"
 
-    init(flights: String, runs: Int) throws {
+    init(flights: String, runs: Int, quiet: Bool) throws {
         self.flights = flights
         self.runs = runs
+        self.quiet = quiet
         work = FileManager.default.temporaryDirectory.appendingPathComponent("loadkit-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work + "/days", withIntermediateDirectories: true)
         me = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
@@ -29,6 +32,11 @@ final class Bench {
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: work) }
+
+    /// Prints a line of the text report (nothing with `--json`).
+    func say(_ line: String) {
+        if !quiet { print(line) }
+    }
 
     var config: String {
         """
@@ -46,8 +54,10 @@ final class Bench {
         """
     }
 
-    /// The shell's script: the same table and index, `.import --csv` into an untyped temp table,
-    /// `INSERT … SELECT` with `NULLIF(col,'NA')`, one transaction per input file.
+    /// The shell's script: the same table and index, then per input file one transaction that
+    /// imports the file into an untyped temp table (`.import --csv`), deletes the day (W2),
+    /// inserts with `INSERT … SELECT NULLIF(col,'NA')` and drops the temp table. W1 (one file)
+    /// and W2 (365 files, 365 transactions) are built the same way, in one sqlite3 process.
     func referenceScript(files: [(path: String, day: String?)]) -> String {
         var script = """
             PRAGMA journal_mode=WAL;
@@ -60,20 +70,24 @@ final class Bench {
             """
         for (i, file) in files.enumerated() {
             script += """
-                .import --csv --schema temp \(file.path) raw\(i)
                 BEGIN IMMEDIATE;
+                .import --csv --schema temp \(file.path) raw\(i)
                 \(file.day.map { "DELETE FROM flights WHERE flight_date = '\($0)';" } ?? "")
                 INSERT INTO flights SELECT year, month, day, NULLIF(dep_time,'NA'), NULLIF(sched_dep_time,'NA'),
                   NULLIF(dep_delay,'NA'), NULLIF(arr_time,'NA'), NULLIF(sched_arr_time,'NA'), NULLIF(arr_delay,'NA'),
                   carrier, flight, NULLIF(tailnum,'NA'), origin, dest, NULLIF(air_time,'NA'), distance, hour, minute,
                   time_hour, printf('%04d-%02d-%02d', year, month, day) FROM temp.raw\(i);
-                COMMIT;
                 DROP TABLE temp.raw\(i);
+                COMMIT;
 
                 """
         }
         return script
     }
+
+    static let referenceDescription = "one sqlite3 process; per input file one transaction: "
+        + ".import --csv into a temp table, INSERT … SELECT NULLIF(col,'NA') into the typed table "
+        + "indexed on flight_date, DROP the temp table (W1: 1 transaction, W2: 365)"
 
     /// count(*), count(distinct flight_date), sum(distance) of a warehouse.
     func check(_ warehouse: String) throws -> String {
@@ -95,6 +109,11 @@ final class Bench {
         return path
     }
 
+    /// `loadkit load --input flights.csv` into a fresh warehouse.
+    var loadYear: [String] {
+        [loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml", "--table", "flights", "--input", flights]
+    }
+
     // MARK: - Workloads
 
     func parse() throws {
@@ -104,7 +123,7 @@ final class Bench {
             alternate: { _ in try runMeasured(["sqlite3", ":memory:", ".import --csv \(flights) t", "SELECT count(*) FROM t"]) }
         let x10 = try (0...max(1, runs / 2)).dropFirst().map { _ in try runMeasured([me, "child-parse", tenTimes]) }
         unlink(tenTimes)
-        row("parse", a.0, a.1, rows: Bench.rows)
+        row("parse", a.0, a.1, rows: Bench.rows, reference: "sqlite3 :memory: .import --csv flights.csv")
         notes.append(String(format: "parse: typed CSV parse vs the shell's .import into :memory:; "
             + "ten-times file %.1f MiB peak (x1 %.1f MiB), %.0f rows/s",
             Double(x10.map(\.peakKiB).max()!) / 1024, Double(a.0.map(\.peakKiB).max()!) / 1024,
@@ -116,8 +135,7 @@ final class Bench {
         try referenceScript(files: [(flights, nil)]).write(toFile: script, atomically: true, encoding: .utf8)
         var checks = Set<String>()
         let result = try series { _ in
-            let m = try runMeasured(fresh("warehouse.db", [loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml",
-                                                           "--table", "flights", "--input", flights]))
+            let m = try runMeasured(fresh("warehouse.db", loadYear))
             checks.insert("loadkit " + (try check("\(work)/warehouse.db")))
             return m
         } alternate: { _ in
@@ -125,7 +143,7 @@ final class Bench {
             checks.insert("sqlite3 " + (try check("\(work)/reference.db")))
             return m
         }
-        row("W1", result.0, result.1, rows: Bench.rows)
+        row("W1", result.0, result.1, rows: Bench.rows, reference: Self.referenceDescription)
         notes.append("W1 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
     }
 
@@ -146,14 +164,14 @@ final class Bench {
             checks.insert("sqlite3 " + (try check("\(work)/reference.db")))
             return m
         }
-        row("W2", result.0, result.1, rows: Bench.rows)
+        row("W2", result.0, result.1, rows: Bench.rows, reference: Self.referenceDescription)
         // The last loadkit warehouse is complete: a forced reload and a plain rerun of it.
         let before = try tableFingerprint("\(work)/warehouse.db")
         let forced = try (0..<runs).map { _ in try runMeasured(backfill + ["--force"]) }
         let after = try tableFingerprint("\(work)/warehouse.db")
         let rerun = try (0..<runs).map { _ in try runMeasured(backfill) }
-        row("W2force", forced, result.1, rows: Bench.rows)
-        row("W2rerun", rerun, result.1, rows: 0)
+        row("W2force", forced, result.1, rows: Bench.rows, reference: "the W2 reference")
+        row("W2rerun", rerun, result.1, rows: 0, reference: "the W2 reference")
         notes.append("W2 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
         notes.append("W2 --force keeps the fingerprint: \(before == after ? "yes" : "NO") (\(after)); "
             + "W2rerun = every partition skipped (sources unchanged); both ratios against the same W2 reference")
@@ -162,10 +180,11 @@ final class Bench {
     /// W3: runner overhead, 365 partitions × a 3-task DAG of no-op closures, through the library.
     func w3() throws {
         let result = try (0...runs).map { _ in try runMeasured([me, "child-w3", reset("w3.db")]) }.dropFirst()
-        let perTask = result.map { Double($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan }
-        let sorted = perTask.sorted()
-        print(String(format: "W3        %9.1f µs/task (min %.1f, max %.1f) over 1095 tasks incl. run and attempt records; peak %.1f MiB",
-                     sorted[sorted.count / 2], sorted.first!, sorted.last!, Double(result.map(\.peakKiB).max()!) / 1024))
+        let perTask = Stats(result.map { Double($0.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan })
+        let peak = Double(result.map(\.peakKiB).max()!) / 1024
+        figures.append(Figure(workload: "W3", peakMiB: peak, value: perTask, unit: "µs/task"))
+        say(String(format: "W3        %9.1f µs/task (min %.1f, max %.1f) over 1095 tasks incl. run and attempt records; peak %.1f MiB",
+                   perTask.median, perTask.min, perTask.max, peak))
     }
 
     /// W4: W1 on the ten-times file: peak RSS against W1's.
@@ -184,21 +203,56 @@ final class Bench {
         let rows = try check("\(work)/warehouse.db")
         let p1 = Double(x1.map(\.peakKiB).max()!) / 1024
         let p10 = Double(x10.map(\.peakKiB).max()!) / 1024
-        print(String(format: "W4        %14.3f  (x1 %.3f s)       peak %.1f MiB vs W1 %.1f MiB: ratio %.2f   %9.0f rows/s",
-                     median(x10.map(\.seconds)), median(x1.map(\.seconds)), p10, p1, p10 / p1,
-                     Double(Bench.rows * 10) / median(x10.map(\.seconds))))
+        let m10 = median(x10.map(\.seconds))
+        figures.append(Figure(workload: "W4", loadkitSeconds: Stats(x10.map(\.seconds)),
+                              referenceSeconds: Stats(x1.map(\.seconds)), rowsPerSecond: Double(Bench.rows * 10) / m10,
+                              peakMiB: p10, referencePeakMiB: p1, value: Stats([p10 / p1]), unit: "peak ratio to W1",
+                              reference: "W1 (flights.csv once)"))
+        say(String(format: "W4        %14.3f  (x1 %.3f s)       peak %.1f MiB vs W1 %.1f MiB: ratio %.2f   %9.0f rows/s",
+                   m10, median(x1.map(\.seconds)), p10, p1, p10 / p1, Double(Bench.rows * 10) / m10))
         notes.append("W4 check (rows, partitions, sum(distance)): \(rows)")
     }
 
     /// W5: `loadkit verify` of one day against one `loadkit load` of that day, on the full year.
     func w5() throws {
-        _ = try runMeasured(fresh("warehouse.db", [loadkit, "load", "--quiet", "--config", "\(work)/loadkit.yml",
-                                                   "--table", "flights", "--input", flights]))
+        _ = try runMeasured(fresh("warehouse.db", loadYear))
         let day = ["--config", "\(work)/loadkit.yml", "--table", "flights", "--partition", "2013-06-15"]
-        let result = try series { _ in try runMeasured([loadkit, "verify"] + day) }
-            alternate: { _ in try runMeasured([loadkit, "load", "--quiet"] + day) }
-        row("W5", result.0, result.1, rows: 0)
-        notes.append("W5: the reference column is one `loadkit load` of 2013-06-15 (target ≤ 4×)")
+        var outcomes = Set<String>()
+        let result = try series { _ in
+            let m = try runMeasured([loadkit, "verify", "--json"] + day)
+            outcomes.insert(m.output.contains("\"ok\" : true") || m.output.contains("\"ok\":true") ? "ok" : "NOT OK")
+            return m
+        } alternate: { _ in try runMeasured([loadkit, "load", "--quiet"] + day) }
+        row("W5", result.0, result.1, rows: 0, reference: "one `loadkit load` of 2013-06-15")
+        notes.append("W5: the reference column is one `loadkit load` of 2013-06-15 (target ≤ 15×); verify said: "
+            + outcomes.sorted().joined(separator: ", "))
+    }
+
+    /// hash: fingerprint v2 (MurmurHash3_x64_128) against v1 (SHA-256) on flights: the per-row
+    /// hash of pre-encoded rows, the encoding plus hash of parsed rows, and a scan of the loaded
+    /// table (`loadkit fingerprint`'s work), alternating v1 and v2 in one child process.
+    func hash() throws {
+        _ = try runMeasured(fresh("warehouse.db", loadYear))
+        let child = try runMeasured([me, "child-hash", flights, "\(work)/warehouse.db", String(runs)])
+        let results = try JSONDecoder().decode([String: [Double]].self, from: Data(child.output.utf8))
+        var same = true
+        for (name, label) in [("hash", "hash of encoded rows"), ("encode", "encode + hash of parsed rows"),
+                              ("scan", "scan of the loaded table")] {
+            guard let v1 = results["\(name)-v1"], let v2 = results["\(name)-v2"] else { continue }
+            let ratios = zip(v2, v1).map { $0 / $1 }
+            let rate1 = Stats(v1.map { Double(Bench.rows) / $0 })
+            let rate2 = Stats(v2.map { Double(Bench.rows) / $0 })
+            figures.append(Figure(workload: "hash-\(name)", loadkitSeconds: Stats(v2), referenceSeconds: Stats(v1),
+                                  ratio: Stats(ratios), rowsPerSecond: Double(Bench.rows) / Stats(v2).median,
+                                  peakMiB: Double(child.peakKiB) / 1024, value: rate1, unit: "v1 rows/s",
+                                  reference: "fingerprint v1 (SHA-256), same child, alternating"))
+            say(String(format: "%-12@%10.3f  %16.3f  %5.2f/%4.2f/%4.2f    %9.0f  v1 %9.0f rows/s (%@)",
+                       "hash-\(name)" as NSString, Stats(v2).median, Stats(v1).median, Stats(ratios).min,
+                       Stats(ratios).median, Stats(ratios).max, rate2.median, rate1.median, label as NSString))
+        }
+        if let agree = results["agree"] { same = agree.allSatisfy { $0 == 1 } }
+        notes.append("hash: loadkit column = fingerprint v2 (MurmurHash3_x64_128), reference = v1 (SHA-256) of the "
+            + "same 336,776 rows; v2 sums agree between passes: \(same ? "yes" : "NO")")
     }
 
     func tableFingerprint(_ warehouse: String) throws -> String {
@@ -221,14 +275,20 @@ final class Bench {
         return (left, right)
     }
 
-    func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+    func median(_ xs: [Double]) -> Double { Stats(xs).median }
 
-    func row(_ name: String, _ mine: [Measurement], _ reference: [Measurement], rows: Int) {
+    func row(_ name: String, _ mine: [Measurement], _ reference: [Measurement], rows: Int, reference what: String) {
         let m = median(mine.map(\.seconds))
         let r = median(reference.map(\.seconds))
-        let ratios = zip(mine, reference).map { $0.seconds / $1.seconds }
-        print(String(format: "%-8@  %14.3f  %16.3f  %5.2f/%4.2f/%4.2f    %9.0f  %6.1f/%.1f", name as NSString, m, r,
-                     ratios.min()!, m / r, ratios.max()!, Double(rows) / m,
-                     Double(mine.map(\.peakKiB).max()!) / 1024, Double(reference.map(\.peakKiB).max()!) / 1024))
+        var ratios = Stats(zip(mine, reference).map { $0.seconds / $1.seconds })
+        ratios.median = m / r  // the ratio of the medians, as every earlier report
+        let peak = Double(mine.map(\.peakKiB).max()!) / 1024
+        let referencePeak = Double(reference.map(\.peakKiB).max()!) / 1024
+        figures.append(Figure(workload: name, loadkitSeconds: Stats(mine.map(\.seconds)),
+                              referenceSeconds: Stats(reference.map(\.seconds)), ratio: ratios,
+                              rowsPerSecond: rows == 0 ? nil : Double(rows) / m, peakMiB: peak,
+                              referencePeakMiB: referencePeak, reference: what))
+        say(String(format: "%-8@  %14.3f  %16.3f  %5.2f/%4.2f/%4.2f    %9.0f  %6.1f/%.1f", name as NSString, m, r,
+                   ratios.min, ratios.median, ratios.max, Double(rows) / m, peak, referencePeak))
     }
 }

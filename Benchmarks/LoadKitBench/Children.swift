@@ -89,3 +89,86 @@ func runnerChild(warehouse: String) throws {
     guard summary.items.count == 1095, summary.status == .success else { throw BenchError("W3 run: \(summary.status)") }
     print(elapsed.seconds * 1e6 / 1095)
 }
+
+/// The hash workload's child: parses `flights` once into stored rows (the 19 columns and the
+/// partition key `flight_date`, as loadkit stores them), then times, `runs` times each and
+/// alternating v1 and v2: the per-row hash of the pre-encoded rows (`hash-…`), encoding plus
+/// hash of the rows (`encode-…`, the loader's work per row), and the fingerprint of the table
+/// in `warehouse` (`scan-…`, what `loadkit fingerprint` and `verify` do). Prints one JSON
+/// object of seconds per pass; `agree` is 1 when every v2 pass and the scan gave one
+/// fingerprint.
+func hashChild(flights: String, warehouse: String, runs: Int) throws {
+    let zone = TimeZone(identifier: "America/New_York")!
+    let options = SourceOptions(nullTokens: ["NA"], timeZone: zone)
+    let source = try SourceFormat.csv.open(flights, schema: flightsSchema, options: options)
+    let assigner = PartitionAssigner(scheme: PartitionScheme(granularity: .day, timeZone: zone))
+    let width = flightsSchema.columns.count + 1
+    var values: [Value] = []
+    var encoded: [UInt8] = []
+    var offsets: [Int] = [0]
+    var row: [Value] = []
+    var encoder = RowEncoder()
+    while try source.next(into: &row) {
+        guard case .text(let stamp) = row[18], let day = assigner.partition(ofStored: stamp) else {
+            throw BenchError("a row without time_hour")
+        }
+        let stored = row + [.text(day.key)]
+        values.append(contentsOf: stored)
+        encoder.reset()
+        encoder.append(stored)
+        encoded.append(contentsOf: encoder.bytes)
+        offsets.append(encoded.count)
+    }
+    let count = offsets.count - 1
+    let clock = ContinuousClock()
+    func time(_ body: () throws -> Fingerprint) rethrows -> (Double, Fingerprint) {
+        let start = clock.now
+        let fingerprint = try body()
+        return ((clock.now - start).seconds, fingerprint)
+    }
+    func hashPass(_ version: Fingerprint.Version) -> Fingerprint {
+        var fingerprint = Fingerprint(version: version)
+        encoded.withUnsafeBytes { bytes in
+            for i in 0..<count {
+                fingerprint.add(encoding: UnsafeRawBufferPointer(rebasing: bytes[offsets[i]..<offsets[i + 1]]))
+            }
+        }
+        return fingerprint
+    }
+    func encodePass(_ version: Fingerprint.Version) -> Fingerprint {
+        var fingerprint = Fingerprint(version: version)
+        var encoder = RowEncoder()
+        var stored = [Value](repeating: .null, count: width)
+        values.withUnsafeBufferPointer { all in
+            for i in 0..<count {
+                // As the loader does: the stored row in a reused array, encoded, hashed.
+                for j in 0..<width { stored[j] = all[i * width + j] }
+                encoder.reset()
+                encoder.append(stored)
+                fingerprint.add(digestOf: encoder.bytes)
+            }
+        }
+        return fingerprint
+    }
+    let destination = try SQLiteDestination(readingOnly: warehouse)
+    func scanPass(_ version: Fingerprint.Version) throws -> Fingerprint {
+        try destination.fingerprint(table: "flights", partitionColumn: "flight_date", partition: nil, version: version)
+    }
+    var results: [String: [Double]] = [:]
+    var v2: Set<Fingerprint> = []
+    for round in 0...runs {
+        for version in [Fingerprint.Version.v1, .v2] {
+            let passes: [(String, () throws -> Fingerprint)] = [
+                ("hash", { hashPass(version) }), ("encode", { encodePass(version) }), ("scan", { try scanPass(version) }),
+            ]
+            for (name, pass) in passes {
+                let (seconds, fingerprint) = try time(pass)
+                if version == .v2 { v2.insert(fingerprint) }
+                if round > 0 { results["\(name)-\(version.rawValue)", default: []].append(seconds) }
+            }
+        }
+    }
+    results["agree"] = [v2.count == 1 ? 1 : 0]
+    results["rows"] = [Double(count)]
+    print(String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
+}

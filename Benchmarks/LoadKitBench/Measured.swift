@@ -42,3 +42,52 @@ struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// Median, min and max of a series.
+struct Stats: Codable, Equatable {
+    var median: Double
+    var min: Double
+    var max: Double
+
+    /// The statistics of `values` (the median of an even count is the upper middle value).
+    init(_ values: [Double]) {
+        let sorted = values.sorted()
+        median = sorted[sorted.count / 2]
+        min = sorted.first!
+        max = sorted.last!
+    }
+}
+
+/// One row of the report: a workload's figures. Times in seconds, memory in MiB.
+struct Figure: Codable {
+    /// `W1`, `W2force`, `hash-scan`, …
+    var workload: String
+    /// loadkit's wall time per round.
+    var loadkitSeconds: Stats?
+    /// The reference's wall time per round, measured alternately in the same run.
+    var referenceSeconds: Stats?
+    /// loadkit / reference, per round.
+    var ratio: Stats?
+    /// Rows per second at loadkit's median time.
+    var rowsPerSecond: Double?
+    /// loadkit's peak resident memory (the largest of its rounds).
+    var peakMiB: Double?
+    /// The reference's peak resident memory.
+    var referencePeakMiB: Double?
+    /// A figure of another unit (W3: µs per task; W4: peak ratio to W1; hash: rows/s).
+    var value: Stats?
+    /// The unit of `value`.
+    var unit: String?
+    /// What the reference is.
+    var reference: String?
+}
+
+/// What `--json` prints.
+struct BenchReport: Codable {
+    var runs: Int
+    var cores: Int
+    var flights: String
+    var workloads: [String]
+    var figures: [Figure]
+    var notes: [String]
+}

@@ -66,8 +66,19 @@ extension Project {
     ///
     /// For an append table the rows measured are those of verify's own load id, and each
     /// crash step first removes that load so the crash hits a first append. Without `inPlace`
-    /// everything runs on a scratch copy of the warehouse (SQLite's backup API) and the
-    /// warehouse is left byte for byte as it was.
+    /// everything runs on a scratch copy and the warehouse is left byte for byte as it was.
+    ///
+    /// The scratch copy holds what the loads touch, so verify's cost follows the partition,
+    /// not the table (``LoadKitSQLite/SQLiteDestination/copyForVerify(table:partitionColumn:partition:to:)``):
+    /// the warehouse's schema (no rows of other tables), the partition's rows, the table's ledger
+    /// entries, and one sentinel row of every other partition (and, in an append table, of every other
+    /// load id). "Nothing else in the table changed" is then checked on the scratch: its rows
+    /// outside the partition (the sentinels; for an append also the other loads' rows of the
+    /// partition) must have the same fingerprint after the last step as before the first, so a
+    /// load that deletes or rewrites another partition, or writes rows outside its own, fails
+    /// it. A transform's query may read any table, so a transform is verified on a copy of the
+    /// whole warehouse (SQLite's backup API); there, and with `inPlace`, the check covers every
+    /// row of the table.
     ///
     /// The crash steps run the `loadkit` command (``crashStepExecutable``, else `loadkit` on
     /// `PATH`) as the child.
@@ -84,7 +95,15 @@ extension Project {
             scratch = folder
             let copy = folder.path + "/warehouse.db"
             if let source = try Warehouse(config: config).openForReading() {
-                try source.connection.backup(to: try SQLiteConnection(path: copy))
+                if tableConfig.sql != nil {
+                    // A transform's query may read any table: the whole warehouse.
+                    try source.connection.backup(to: try SQLiteConnection(path: copy))
+                } else {
+                    // What the loads touch: the schema, the partition, a sentinel row of every
+                    // other partition (and load id), the table's ledger entries.
+                    _ = try source.copyForVerify(table: table, partitionColumn: tableConfig.partition?.column,
+                                                 partition: key, to: copy)
+                }
             }
             config.warehouse = copy
         }
@@ -142,8 +161,9 @@ extension Project {
                                                       partition: key))
         }
 
-        /// Fingerprints and checks after a step; with `scope`, also the rest of the table (a
-        /// full scan, so only after the last step: any earlier change would still show there).
+        /// Fingerprints and checks after a step; with `scope`, also the rest of the table (of
+        /// the scratch: the sentinels, or every other row of a whole copy or in place), only
+        /// after the last step: any earlier change would still show there.
         func observe(_ name: String, note: String, exercised: Bool = true, scope: Bool = false) throws {
             let destination = try Warehouse(config: config).open()
             let (part, mine) = try measure(destination)
@@ -151,8 +171,12 @@ extension Project {
             if let loadID {
                 let entry = try destination.ledgerEntry(table: table.name, loadID: loadID)
                 let recorded = entry?.fingerprint ?? LoadKit.Fingerprint()
-                if recorded != mine {
-                    problems.append("the ledger entry of load \(loadID) says \(recorded), its rows are \(mine)")
+                // An entry of an older fingerprint version is compared in its version.
+                let rows = recorded.version == mine.version || recorded.isEmpty ? mine
+                    : try destination.fingerprint(table: table.name, loadID: loadID, partitionColumn: column,
+                                                  partition: key, version: recorded.version)
+                if recorded != rows {
+                    problems.append("the ledger entry of load \(loadID) says \(recorded), its rows are \(rows)")
                 }
                 if let entry, entry.partitionKey != key {
                     problems.append("the ledger entry of load \(loadID) is for partition \(entry.partitionKey ?? "NULL")")
@@ -162,9 +186,21 @@ extension Project {
                     problems.append("rows of other loads in this partition changed (\(neighbours.hex) → \(others.hex))")
                 }
             } else {
-                let ledger = try destination.ledger(table: table.name).filter { $0.partitionKey == key }
-                    .reduce(LoadKit.Fingerprint()) { $0.combined(with: $1.fingerprint) }
-                if ledger != part { problems.append("the ledger says \(ledger), the data is \(part)") }
+                let entries = try destination.ledger(table: table.name).filter { $0.partitionKey == key }
+                    .map(\.fingerprint)
+                let versions = Set(entries.filter { !$0.isEmpty }.map(\.version))
+                if versions.count > 1 {
+                    problems.append("the ledger entries of this partition mix fingerprint versions "
+                        + versions.map(\.rawValue).sorted().joined(separator: " and "))
+                } else {
+                    // Compared in the entries' version (an entry loadkit wrote before v2 is v1).
+                    let version = versions.first ?? part.version
+                    let data = version == part.version ? part
+                        : try destination.fingerprint(table: table.name, partitionColumn: column, partition: key,
+                                                      version: version)
+                    let ledger = entries.reduce(LoadKit.Fingerprint(version: version)) { $0.combined(with: $1) }
+                    if ledger != data { problems.append("the ledger says \(ledger), the data is \(data)") }
+                }
             }
             if !(try destination.stagingTables()).isEmpty { problems.append("a staging table was left behind") }
             if scope {

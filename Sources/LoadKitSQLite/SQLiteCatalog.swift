@@ -1,4 +1,7 @@
 /// The DDL of loadkit's own tables in a SQLite warehouse (SPEC.md §4).
+///
+/// `_loadkit_ledger.fingerprint_version` is the ``LoadKit/Fingerprint/Version`` of the entry's
+/// `fingerprint` (`v2`); NULL, in entries written before it existed, means `v1`.
 enum SQLiteCatalog {
     static let ddl = """
         CREATE TABLE IF NOT EXISTS _loadkit_ledger(
@@ -15,6 +18,7 @@ enum SQLiteCatalog {
             partitioning TEXT,
             upstream TEXT,
             input TEXT,
+            fingerprint_version TEXT,
             PRIMARY KEY (table_name, load_id)
         );
         CREATE INDEX IF NOT EXISTS _loadkit_ledger_partition ON _loadkit_ledger(table_name, partition_key);
@@ -50,7 +54,7 @@ enum SQLiteCatalog {
     /// ``SQLiteDestination/prepareCatalog()`` (`ALTER TABLE … ADD COLUMN`, NULL in old rows).
     static let addedColumns: [(table: String, column: String)] = [
         ("_loadkit_ledger", "definition_fingerprint"), ("_loadkit_ledger", "partitioning"),
-        ("_loadkit_ledger", "upstream"), ("_loadkit_ledger", "input"),
+        ("_loadkit_ledger", "upstream"), ("_loadkit_ledger", "input"), ("_loadkit_ledger", "fingerprint_version"),
         ("_loadkit_runs", "plan"), ("_loadkit_runs", "dismissed_at"),
         ("_loadkit_attempts", "input"),
     ]
@@ -58,18 +62,20 @@ enum SQLiteCatalog {
     static let upsertLedger = """
         INSERT INTO _loadkit_ledger(table_name, partition_key, load_id, write_mode, rows, fingerprint,
                                     source_fingerprint, run_id, loaded_at, definition_fingerprint,
-                                    partitioning, upstream, input)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    partitioning, upstream, input, fingerprint_version)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(table_name, load_id) DO UPDATE SET
             partition_key = excluded.partition_key, write_mode = excluded.write_mode,
             rows = excluded.rows, fingerprint = excluded.fingerprint,
             source_fingerprint = excluded.source_fingerprint, run_id = excluded.run_id,
             loaded_at = excluded.loaded_at, definition_fingerprint = excluded.definition_fingerprint,
-            partitioning = excluded.partitioning, upstream = excluded.upstream, input = excluded.input
+            partitioning = excluded.partitioning, upstream = excluded.upstream, input = excluded.input,
+            fingerprint_version = excluded.fingerprint_version
         """
 
     static let selectLedger = """
         SELECT table_name, partition_key, load_id, write_mode, rows, fingerprint, source_fingerprint,
-               run_id, loaded_at, definition_fingerprint, partitioning, upstream, input FROM _loadkit_ledger
+               run_id, loaded_at, definition_fingerprint, partitioning, upstream, input, fingerprint_version
+        FROM _loadkit_ledger
         """
 }

@@ -21,13 +21,14 @@ extension SQLiteDestination {
     ///   - loadID: the load id (`lk1_` and 32 hex digits).
     ///   - partitionColumn: the table's partition key column; needed with `partition`.
     ///   - partition: a partition key, or `nil` for every row of the load id.
+    ///   - version: the per-row hash; the current one unless comparing with an older entry.
     /// - Returns: the fingerprint and row count; empty when no row carries `loadID`.
     /// - Throws: ``LoadKitError`` `.noSuchTable` when the table does not exist, `.schema` when it
     ///   has no `_loadkit_load_id` column (not an append table), `.partitionKey` for a partition
     ///   without a partition column; ``SQLiteError`` from SQLite.
     ///   https://www.sqlite.org/lang_select.html
     public func fingerprint(table: String, loadID: String, partitionColumn: String?,
-                            partition: String?) throws -> Fingerprint {
+                            partition: String?, version: Fingerprint.Version = .current) throws -> Fingerprint {
         let columns = try existingColumns(of: table)
         if columns.isEmpty {
             throw LoadKitError(.noSuchTable, "table '\(table)' does not exist in \(path); load it first")
@@ -44,6 +45,6 @@ extension SQLiteDestination {
             sql += " AND \(Identifier.quoted(partitionColumn)) = ?"
             bindings.append(.text(partition))
         }
-        return try fingerprintRows(sql, bindings)
+        return try fingerprintRows(sql, bindings, version: version)
     }
 }

@@ -54,10 +54,7 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         self.path = path
         self.lockDirectory = path + ".loadkit-locks"
         self.readOnly = true
-        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
-        let immutable = !FileManager.default.fileExists(atPath: path + "-wal")
-        self.connection = try SQLiteConnection(path: "file:\(escaped)?\(immutable ? "immutable=1" : "mode=ro")",
-                                               mode: .readOnly, walJournal: false)
+        self.connection = try SQLiteConnection(path: Self.readOnlyURI(path), mode: .readOnly, walJournal: false)
         self.catalogReady = try connection.scalar(
             "SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_ledger'") == .integer(1)
         if catalogReady {
@@ -72,6 +69,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                     + missing.map { "NULL AS \($0.column)" }.joined(separator: ", ") + " FROM main.\(table)")
             }
         }
+    }
+
+    /// The URI that opens (or attaches) `path` for reading without creating a file: `immutable=1`
+    /// when no write-ahead log exists, else `mode=ro` (https://www.sqlite.org/uri.html).
+    static func readOnlyURI(_ path: String) -> String {
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["?", "#", "%"])) ?? path
+        let immutable = !FileManager.default.fileExists(atPath: path + "-wal")
+        return "file:\(escaped)?\(immutable ? "immutable=1" : "mode=ro")"
     }
 
     /// `true` for a destination opened with ``init(readingOnly:)``.
@@ -240,13 +245,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         unlink("\(lockDirectory)/\(name)")
     }
 
-    public func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint] {
+    public func fingerprints(ofStaging name: String, table: TargetTable,
+                             version: Fingerprint.Version) throws -> [String?: Fingerprint] {
         let keyIndex = table.partitioning.flatMap { p in table.storedColumns.firstIndex { $0.name == p.column } }
         var result: [String?: Fingerprint] = [:]
         try Self.scan(connection, "SELECT * FROM temp.\(Identifier.quoted(name))", []) { row in
             var key: String?
             if let keyIndex, case .text(let k) = row[keyIndex] { key = k }
-            result[key, default: Fingerprint()].add(row)
+            result[key, default: Fingerprint(version: version)].add(row)
         }
         return result
     }
@@ -308,7 +314,7 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
                     .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
                     .text(entry.loadedAt), entry.definitionFingerprint.map(Value.text) ?? .null,
                     entry.partitioning.map(Value.text) ?? .null, entry.upstream.map(Value.text) ?? .null,
-                    entry.input.map(Value.text) ?? .null,
+                    entry.input.map(Value.text) ?? .null, .text(entry.fingerprint.version.rawValue),
                 ])
             }
             try beforeCommit()
@@ -334,7 +340,10 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     private static func ledgerEntry(_ row: [Value]) -> LedgerEntry? {
         guard case .text(let table) = row[0], case .text(let loadID) = row[2], case .text(let mode) = row[3],
               let writeMode = WriteMode(rawValue: mode), case .integer(let rows) = row[4],
-              case .text(let hex) = row[5], let fingerprint = Fingerprint(hex: hex, rows: Int(rows)),
+              // NULL: an entry written before fingerprint versions (v1); a version this loadkit
+              // does not know leaves the entry unread.
+              let version = row[13].textValue == nil ? .v1 : Fingerprint.Version(rawValue: row[13].textValue!),
+              case .text(let hex) = row[5], let fingerprint = Fingerprint(hex: hex, rows: Int(rows), version: version),
               case .text(let source) = row[6], case .text(let runID) = row[7], case .text(let at) = row[8] else {
             return nil
         }
@@ -346,6 +355,14 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     }
 
     public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
+        try fingerprint(table: table, partitionColumn: partitionColumn, partition: partition, version: .current)
+    }
+
+    /// The fingerprint of the stored rows of `table` (of one partition when `partition` is set)
+    /// in `version`: the current one, or a ledger entry's to compare with it.
+    /// - Throws: ``LoadKitError`` `.noSuchTable`, `.partitionKey`; ``SQLiteError``.
+    public func fingerprint(table: String, partitionColumn: String?, partition: String?,
+                            version: Fingerprint.Version) throws -> Fingerprint {
         if try columns(of: table).isEmpty {
             throw LoadKitError(.noSuchTable, "table '\(table)' does not exist in \(path); load it first")
         }
@@ -358,13 +375,13 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             sql += " WHERE \(Identifier.quoted(partitionColumn)) = ?"
             bindings = [.text(partition)]
         }
-        return try fingerprintRows(sql, bindings)
+        return try fingerprintRows(sql, bindings, version: version)
     }
 
     /// The fingerprint of the rows `sql` returns (every column, in order), encoded straight
     /// from SQLite's values without building `Value`s.
-    func fingerprintRows(_ sql: String, _ bindings: [Value]) throws -> Fingerprint {
-        var fingerprint = Fingerprint()
+    func fingerprintRows(_ sql: String, _ bindings: [Value], version: Fingerprint.Version) throws -> Fingerprint {
+        var fingerprint = Fingerprint(version: version)
         let statement = try connection.prepare(sql)
         try statement.bind(bindings)
         var encoder = RowEncoder()

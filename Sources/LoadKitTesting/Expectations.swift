@@ -160,27 +160,57 @@ func checkScope(_ before: TableSnapshot, _ after: TableSnapshot, allowed partiti
 }
 
 /// Records an issue when a snapshot's ledger disagrees with its data, partition by partition.
+/// An entry of an older fingerprint version is compared with the data fingerprinted in its
+/// version.
 func checkLedger(_ snapshot: TableSnapshot, sourceLocation: SourceLocation) {
     var ledger: [String?: Fingerprint] = [:]
+    var mixed = false
     for line in snapshot.ledger {
         let parts = line.split(separator: " ")
-        guard parts.count == 4, let rows = Int(parts[2]), let fingerprint = Fingerprint(hex: String(parts[3]), rows: rows) else { continue }
+        guard parts.count == 5, let rows = Int(parts[2]), let version = Fingerprint.Version(rawValue: String(parts[4])),
+              let fingerprint = Fingerprint(hex: String(parts[3]), rows: rows, version: version) else { continue }
         let key: String? = parts[0] == "-" ? nil : String(parts[0])
-        ledger[key, default: Fingerprint()] = ledger[key, default: Fingerprint()].combined(with: fingerprint)
+        let sum = ledger[key, default: Fingerprint()]
+        if !sum.isEmpty && !fingerprint.isEmpty && sum.version != fingerprint.version { mixed = true; continue }
+        ledger[key] = sum.combined(with: fingerprint)
     }
+    // The data per partition in `version`.
+    func data(_ version: Fingerprint.Version) -> [String?: Fingerprint] {
+        if version == .current { return snapshot.partitions }
+        var result: [String?: Fingerprint] = [:]
+        for row in snapshot.rows {
+            result[snapshot.key(of: row), default: Fingerprint(version: version)].add(row)
+        }
+        return result
+    }
+    let versions = Set(ledger.values.filter { !$0.isEmpty }.map(\.version))
     // An append of a whole input has one ledger entry (no partition) for rows of many partitions:
     // then only the totals can be compared.
     if ledger.keys.contains(where: { $0 == nil }) {
+        guard !mixed, versions.count <= 1 else {
+            report("the ledger of '\(snapshot.table)' mixes fingerprint versions; its totals cannot be compared",
+                   sourceLocation: sourceLocation)
+            return
+        }
         let total = ledger.values.reduce(Fingerprint()) { $0.combined(with: $1) }
-        if total != snapshot.fingerprint {
-            report("the ledger of '\(snapshot.table)' says \(total) in all but the data is \(snapshot.fingerprint)",
+        let rows = data(versions.first ?? .current).values.reduce(Fingerprint()) { $0.combined(with: $1) }
+        if total != rows {
+            report("the ledger of '\(snapshot.table)' says \(total) in all but the data is \(rows)",
                    sourceLocation: sourceLocation)
         }
         return
     }
-    for (key, fingerprint) in snapshot.partitions where ledger[key] != fingerprint {
-        report("the ledger of '\(snapshot.table)' says \(ledger[key]?.description ?? "nothing") for partition "
-            + "\(key ?? "(whole table)") but the data is \(fingerprint)", sourceLocation: sourceLocation)
+    if mixed {
+        report("the ledger of '\(snapshot.table)' mixes fingerprint versions within a partition", sourceLocation: sourceLocation)
+    }
+    let byVersion = Dictionary(uniqueKeysWithValues: versions.union([.current]).map { ($0, data($0)) })
+    for key in snapshot.partitions.keys {
+        let recorded = ledger[key]
+        let rows = byVersion[recorded?.version ?? .current]![key] ?? Fingerprint()
+        if recorded != rows {
+            report("the ledger of '\(snapshot.table)' says \(recorded?.description ?? "nothing") for partition "
+                + "\(key ?? "(whole table)") but the data is \(rows)", sourceLocation: sourceLocation)
+        }
     }
 }
 

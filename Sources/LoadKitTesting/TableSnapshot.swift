@@ -27,7 +27,8 @@ public struct TableSnapshot: Sendable, Equatable {
     public var partitions: [String?: Fingerprint]
     /// Every stored row, sorted by their text form (for diffs).
     public var rows: [[Value]]
-    /// Ledger entries as `"<partition or -> <load id> <rows> <fingerprint hex>"`, sorted.
+    /// Ledger entries as `partition load-id rows fingerprint version` (`-` for no partition),
+    /// sorted.
     public var ledger: [String]
 
     /// The fingerprint of the whole table.
@@ -66,7 +67,7 @@ public struct TableSnapshot: Sendable, Equatable {
         }
         snapshot.rows.sort { $0.description < $1.description }
         snapshot.ledger = try destination.ledger(table: table).map {
-            "\($0.partitionKey ?? "-") \($0.loadID) \($0.fingerprint.rows) \($0.fingerprint.hex)"
+            "\($0.partitionKey ?? "-") \($0.loadID) \($0.fingerprint.rows) \($0.fingerprint.hex) \($0.fingerprint.version.rawValue)"
         }.sorted()
         return snapshot
     }

@@ -42,6 +42,27 @@ import Testing
         #expect(try Self.listing(workspace.root) == files)
     }
 
+    @Test("verify of a file-loaded table works beside a transform over a table only the warehouse has: the scratch copy keeps the warehouse's schema")
+    func schemaOfOtherTablesKept() throws {
+        let workspace = try ExampleWorkspace()
+        _ = try workspace.json(["backfill", "--table", "flights", "--from", "2013-01-04", "--to", "2013-01-06", "--quiet"])
+        try SQLiteConnection(path: workspace.warehouse).execute(
+            "CREATE TABLE outside_table(x INTEGER); INSERT INTO outside_table VALUES (1), (2)")
+        let config = try String(contentsOfFile: workspace.config, encoding: .utf8)
+        try (config + """
+
+              outside_counts:
+                sql: SELECT count(*) AS n FROM outside_table
+
+            """).write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        let before = try Self.sha256(workspace.warehouse)
+        let report = try workspace.json(["verify", "--table", "flights", "--partition", "2013-01-05"])
+        #expect(report["ok"] as? Bool == true, "\(report)")
+        let steps = try #require(report["steps"] as? [[String: Any]])
+        #expect(steps.allSatisfy { $0["exercised"] as? Bool == true })
+        #expect(try Self.sha256(workspace.warehouse) == before)
+    }
+
     @Test("verify fails a non-idempotent transform, naming the step where fingerprints diverged")
     func nonIdempotentTransform() throws {
         let workspace = try ExampleWorkspace()

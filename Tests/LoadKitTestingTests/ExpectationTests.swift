@@ -94,7 +94,7 @@ struct Events {
             let text = issue.comments.map(\.rawValue).joined()
             return text.hasPrefix("not idempotent: running the load again changed table 'events'\n2 rows only after:\n")
                 && text.contains("  (13, '2024-01-06T13:00:00Z', 1.0, '2024-01-06')\n")
-                && text.contains("partition 2024-01-06: cec0735d0a4123ac75e5db0d106a2c19 (2 rows) → 9d80e6ba14824758ebcbb61a20d45832 (4 rows)")
+                && text.contains("partition 2024-01-06: 8a3fb6e10c119383506f75eff8f5a539 (2 rows) → 147f6dc218232706a0deebdff1eb4a72 (4 rows)")
         }
     }
 

@@ -48,14 +48,16 @@ private let sampleRows: [[Value]] = [
         #expect(encoder.bytes == [0x03, 0, 0, 0, 0])
     }
 
-    @Test("The fingerprint of one row is the first 128 bits of SHA-256 of its encoding")
+    @Test("The fingerprint of one row is MurmurHash3_x64_128 of its encoding, h1 then h2")
     func singleRowDigest() {
-        // printf '\x01\x00\x00\x00\x00\x00\x00\x00\x01\x03\x00\x00\x00\x03JFK\x02\x40\x04\x00\x00\x00\x00\x00\x00\x00' | sha256sum
-        // 9c49d0cc6b1b3ac777101581e0df6fe34f8cd9af8055e566b5e4e1a43493e51e
+        // python3 -c "import mmh3; print(mmh3.hash_bytes(bytes.fromhex(
+        //   '0100000000000000010300000003 4a464b 024004000000000000 00'.replace(' ',''))).hex())"
+        // ff9ba0bcbd3b4680 eea741bd47ed4e34: h1 = 0x80463bbdbca09bff, h2 = 0x344eed47bd41a7ee
         let f = fingerprint([[.integer(1), .text("JFK"), .real(2.5), .null]])
-        #expect(f.hex == "9c49d0cc6b1b3ac777101581e0df6fe3")
+        #expect(f.version == .v2)
+        #expect(f.hex == "80463bbdbca09bff344eed47bd41a7ee")
         #expect(f.rows == 1)
-        #expect(f.description == "9c49d0cc6b1b3ac777101581e0df6fe3 (1 row)")
+        #expect(f.description == "80463bbdbca09bff344eed47bd41a7ee (1 row)")
 
         var byEncoding = Fingerprint()
         var encoder = RowEncoder()
@@ -66,11 +68,47 @@ private let sampleRows: [[Value]] = [
 
     @Test("A fixed set of rows has a pinned fingerprint (the sum wraps modulo 2^128)")
     func golden() {
+        // Row hashes: 80463bbdbca09bff344eed47bd41a7ee (twice), b7381171f603aaa8a3661ff60a9c2f6e,
+        // ed4f741d50fc3f0f640279378a35d599; summed mod 2^128 (computed independently with the
+        // mmh3 Python package).
+        let f = fingerprint(sampleRows)
+        #expect(f.hex == "a513fd0ac04121b6700673bd0f5554e3")
+        #expect(f.rows == 4)
+    }
+
+    @Test("Version v1 is still the first 128 bits of SHA-256 of each row's encoding")
+    func version1() {
+        // printf '\x01\x00\x00\x00\x00\x00\x00\x00\x01\x03\x00\x00\x00\x03JFK\x02\x40\x04\x00\x00\x00\x00\x00\x00\x00' | sha256sum
+        // 9c49d0cc6b1b3ac777101581e0df6fe34f8cd9af8055e566b5e4e1a43493e51e
+        var one = Fingerprint(version: .v1)
+        one.add([.integer(1), .text("JFK"), .real(2.5), .null])
+        #expect(one.hex == "9c49d0cc6b1b3ac777101581e0df6fe3")
+        #expect(one.description == "9c49d0cc6b1b3ac777101581e0df6fe3 (1 row, v1)")
         // Digests (first 16 bytes): 9c49d0cc6b1b3ac777101581e0df6fe3 (twice),
         // d30896154cafef5c6ed6b4dcf9ee5f05, 27cbf5ce4a1c6dc0f5d19ca91ebe7fac; summed mod 2^128.
-        let f = fingerprint(sampleRows)
-        #expect(f.hex == "33682d7c6d02d2ac52c87c89da6bbe77")
-        #expect(f.rows == 4)
+        var all = Fingerprint(version: .v1)
+        for row in sampleRows { all.add(row) }
+        #expect(all.hex == "33682d7c6d02d2ac52c87c89da6bbe77")
+        #expect(all.version == .v1)
+        #expect(Fingerprint(hex: "33682d7c6d02d2ac52c87c89da6bbe77", rows: 4, version: .v1) == all)
+    }
+
+    @Test("Fingerprints of different versions differ; only the empty one is the same in both")
+    func versionsDiffer() {
+        var v1 = Fingerprint(version: .v1)
+        v1.add([.integer(1)])
+        var v2 = Fingerprint(version: .v2)
+        v2.add([.integer(1)])
+        #expect(v1 != v2)
+        #expect(Fingerprint(hex: v1.hex, rows: 1, version: .v2) != v1)
+        #expect(Fingerprint(version: .v1) == Fingerprint(version: .v2))
+        #expect(Set([Fingerprint(version: .v1), Fingerprint(version: .v2)]).count == 1)
+        // The empty fingerprint takes the version of what it is combined with.
+        #expect(Fingerprint().combined(with: v1) == v1)
+        #expect(Fingerprint().combined(with: v1).version == .v1)
+        #expect(v1.combined(with: Fingerprint()) == v1)
+        #expect(v1.subtracting(v1).isEmpty)
+        #expect(Fingerprint.Version.current == .v2)
     }
 
     @Test("The empty fingerprint is 32 zeros and no rows")
@@ -144,9 +182,9 @@ private let sampleRows: [[Value]] = [
             original.add([.text("more")])
             #expect(restored == original)
         }
-        let pinned = try #require(Fingerprint(hex: "33682d7c6d02d2ac52c87c89da6bbe77", rows: 4))
+        let pinned = try #require(Fingerprint(hex: "a513fd0ac04121b6700673bd0f5554e3", rows: 4))
         #expect(pinned == fingerprint(sampleRows))
-        #expect(Fingerprint(hex: "33682d7c6d02d2ac52c87c89da6bbe77", rows: 3) != fingerprint(sampleRows))
+        #expect(Fingerprint(hex: "a513fd0ac04121b6700673bd0f5554e3", rows: 3) != fingerprint(sampleRows))
     }
 
     @Test("Hex that is not 32 hex digits is refused", arguments: [

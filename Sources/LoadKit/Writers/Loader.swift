@@ -324,11 +324,12 @@ public final class Loader {
         return staged
     }
 
-    private func stagedFingerprints(_ stagingName: String, table: TargetTable) throws -> [String?: Fingerprint] {
+    private func stagedFingerprints(_ stagingName: String, table: TargetTable,
+                                    version: Fingerprint.Version = .current) throws -> [String?: Fingerprint] {
         guard let destination = destination as? any StagingFingerprinting else {
             throw LoadKitError(.schema, "this destination cannot fingerprint staging tables")
         }
-        return try destination.fingerprints(ofStaging: stagingName, table: table)
+        return try destination.fingerprints(ofStaging: stagingName, table: table, version: version)
     }
 
     private func commit(_ request: LoadRequest, loadID: String, stagingName: String, staged: Staged) throws -> LoadResult {
@@ -388,7 +389,14 @@ public final class Loader {
             let fingerprint = staged.fingerprints.values.reduce(Fingerprint()) { $0.combined(with: $1) }
             let key: String? = if case .partition(let p) = request.scope { p.key } else { nil }
             if let existing = try destination.ledgerEntry(table: table.name, loadID: loadID) {
-                if existing.fingerprint == fingerprint {
+                // Like with like: an entry of an older fingerprint version is compared with the
+                // staged rows fingerprinted in its version (the new entry is written in the
+                // current one).
+                let comparable = existing.fingerprint.version == fingerprint.version || existing.fingerprint.isEmpty
+                    ? fingerprint
+                    : try stagedFingerprints(stagingName, table: table, version: existing.fingerprint.version)
+                        .values.reduce(Fingerprint(version: existing.fingerprint.version)) { $0.combined(with: $1) }
+                if existing.fingerprint == comparable {
                     result.status = .alreadyLoaded
                     result.entries = [existing]
                     return result
@@ -411,8 +419,11 @@ public final class Loader {
 }
 
 /// A destination that can fingerprint a staging table by partition (needed for transforms,
-/// whose values take the column types the database gives them).
+/// whose values take the column types the database gives them, and to compare an append with
+/// a ledger entry of an older fingerprint version).
 public protocol StagingFingerprinting {
-    /// Per partition key (`nil` for an unpartitioned table), the fingerprint of the staged rows.
-    func fingerprints(ofStaging name: String, table: TargetTable) throws -> [String?: Fingerprint]
+    /// Per partition key (`nil` for an unpartitioned table), the fingerprint of the staged
+    /// rows in `version`.
+    func fingerprints(ofStaging name: String, table: TargetTable,
+                      version: Fingerprint.Version) throws -> [String?: Fingerprint]
 }

@@ -29,8 +29,11 @@ extension LoadKitCommand {
     /// Every load is recorded in `_loadkit_runs` with command `verify`: one run for verify
     /// itself, and one per step, each with `parent_run_id` = verify's run; a crashed child's run
     /// is marked `interrupted` at once. Without `--in-place` all this happens in a scratch copy
-    /// (SQLite's backup API) deleted afterwards, and the warehouse is left byte for byte as it
-    /// was (SPEC.md §3).
+    /// deleted afterwards, and the warehouse is left byte for byte as it was (SPEC.md §3). The
+    /// copy holds what the loads touch (``LoadKitProject/Project/verify(_:partition:inPlace:)``):
+    /// the partition, a sentinel row of every other partition (and load id), the table's ledger
+    /// entries; a transform's copy is the whole warehouse (SQLite's backup API), as its query
+    /// may read any table.
     ///
     /// A crash step's child is `loadkit verify … --step-of RUN_ID --crash-at POINT` (hidden
     /// options): it runs one load as a step of run `RUN_ID` and prints `{"status", "message"}`.
@@ -66,10 +69,12 @@ extension LoadKitCommand {
                 rows) reads "not exercised: the load ended (...) before reaching <point>", \
                 and the last line says "idempotent — N of 5 steps exercised".
 
-                Runs on a scratch copy of the warehouse (SQLite's backup API), leaving the \
-                warehouse byte for byte as it was, unless --in-place. Every load verify runs \
-                is recorded with command `verify` and verify's own run as its parent run; a \
-                crash step's run is `interrupted`.
+                Runs on a scratch copy, leaving the warehouse byte for byte as it was, \
+                unless --in-place. The copy holds the partition, one row of every other \
+                partition (and load id) to show any change outside it, and the table's \
+                ledger entries; for a transform, whose query may read any table, the whole \
+                warehouse. Every load verify runs is recorded with command `verify` and \
+                verify's own run as its parent run; a crash step's run is `interrupted`.
 
                 Examples:
                   loadkit verify --table flights --partition 2013-01-05
