@@ -3,7 +3,7 @@ import LoadKit
 /// What one load did: the value `loadkit load --json` prints.
 ///
 /// JSON: `{"table", "status", "loadID", "rowsRead", "rowsSkipped", "rowsWritten",
-/// "partitions": [{"partition", "rows", "fingerprint"}], "sourceFingerprint",
+/// "partitions": [{"partition", "rows", "fingerprint"}], "sourceFingerprint", "strategy",
 /// "seconds": {"staging", "commit"}}`.
 public struct LoadReport: Codable, Sendable, Equatable {
     /// The table loaded.
@@ -23,6 +23,9 @@ public struct LoadReport: Codable, Sendable, Equatable {
     public var partitions: [Partition]
     /// SHA-256 of the input's bytes (for a transform: of its SQL and upstream fingerprints).
     public var sourceFingerprint: String
+    /// How the rows were written: `direct` (once, straight into the target) or `staged`
+    /// (into a staging table first); see ``LoadKit/WriteStrategy``.
+    public var strategy: String
     /// Time spent, in seconds.
     public var seconds: Seconds
 
@@ -38,9 +41,11 @@ public struct LoadReport: Codable, Sendable, Equatable {
 
     /// Time spent staging and committing, in seconds.
     public struct Seconds: Codable, Sendable, Equatable {
-        /// Reading, validating and staging the rows.
+        /// Reading, validating and writing the rows (into the staging table, or, written
+        /// directly, into the open transaction).
         public var staging: Double
-        /// The final transaction.
+        /// The final transaction (staged: remove, insert the staged rows, ledger, commit;
+        /// direct: ledger and commit).
         public var commit: Double
     }
 
@@ -56,6 +61,7 @@ public struct LoadReport: Codable, Sendable, Equatable {
             Partition(partition: $0.partitionKey, rows: $0.fingerprint.rows, fingerprint: $0.fingerprint.hex)
         }
         sourceFingerprint = result.sourceFingerprint
+        strategy = result.strategy.rawValue
         seconds = Seconds(staging: result.stagingSeconds, commit: result.commitSeconds)
     }
 }

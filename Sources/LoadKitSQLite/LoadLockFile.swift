@@ -10,11 +10,10 @@ import LoadKit
 /// files are never deleted while in use: deleting one could let two processes lock different
 /// files of the same name.
 final class LoadLockFile {
-    let path: String
+    // Only the descriptor: a load of many partitions holds one of these per partition.
     private let fd: Int32
 
-    private init(path: String, fd: Int32) {
-        self.path = path
+    private init(fd: Int32) {
         self.fd = fd
     }
 
@@ -32,7 +31,7 @@ final class LoadLockFile {
         guard fd >= 0 else {
             throw LoadKitError(.io, "cannot open lock file: \(String(cString: strerror(errno)))", at: .init(file: path))
         }
-        let lock = LoadLockFile(path: path, fd: fd)
+        let lock = LoadLockFile(fd: fd)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

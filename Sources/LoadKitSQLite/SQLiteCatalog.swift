@@ -50,6 +50,10 @@ enum SQLiteCatalog {
         CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON _loadkit_attempts(run_id);
         """
 
+    /// The tables and indexes ``ddl`` creates.
+    static let objects = ["_loadkit_ledger", "_loadkit_ledger_partition", "_loadkit_runs", "_loadkit_attempts",
+                          "_loadkit_attempts_run"]
+
     /// Columns added after the first release, per table: added to an older warehouse's tables by
     /// ``SQLiteDestination/prepareCatalog()`` (`ALTER TABLE … ADD COLUMN`, NULL in old rows).
     static let addedColumns: [(table: String, column: String)] = [

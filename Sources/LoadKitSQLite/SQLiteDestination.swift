@@ -6,9 +6,11 @@ import LoadKit
 /// The target tables and loadkit's `_loadkit_` tables live in the warehouse file. Staging
 /// tables are TEMP tables of this destination's connection (see ``SQLiteStagingWriter``), named
 /// `_loadkit_stg_<32 hex>` after the load id. Load locks are `flock(2)` locks on files in the
-/// folder `<warehouse>.loadkit-locks/`. The final swap of a load is one `BEGIN IMMEDIATE`
-/// transaction on the warehouse that deletes the covered rows, inserts the staged rows and
-/// upserts the ledger (https://www.sqlite.org/lang_transaction.html).
+/// folder `<warehouse>.loadkit-locks/`. A partition replace writes directly
+/// (``beginReplace(_:loadID:)``, ``SQLiteReplaceWriter``): one `BEGIN IMMEDIATE` transaction deletes
+/// each covered partition, inserts the rows and upserts the ledger. A staged load's final swap
+/// is one `BEGIN IMMEDIATE` transaction that deletes the covered rows, inserts the staged rows
+/// and upserts the ledger (https://www.sqlite.org/lang_transaction.html).
 ///
 /// Use one destination from one thread at a time; open one per worker.
 public final class SQLiteDestination: Destination, StagingFingerprinting {
@@ -38,8 +40,11 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         self.readOnly = false
         do {
             self.connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
-            // Staging spills to a temporary file, not memory, so memory stays bounded.
-            try connection.execute("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-8192")
+            // Memory stays bounded whatever a load's size: at most 512 KiB of warehouse pages and
+            // 1 MiB of staging (TEMP) pages are cached; the rest spills to the write-ahead log or
+            // to a temporary file. A load appends mostly at the right edge of its table and index,
+            // so a small cache costs it nothing. https://www.sqlite.org/pragma.html#pragma_cache_size
+            try connection.execute("PRAGMA main.cache_size=-512; PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-1024")
         } catch let error as SQLiteError {
             throw SQLiteResourceFault.explain(error, phase: .open, warehouse: path, busyTimeout: busyTimeout)
         }
@@ -87,6 +92,12 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         if readOnly {
             throw LoadKitError(.noSuchTable, "\(path) has no loadkit tables yet")
         }
+        // The usual case, everything there already, is read without taking the write lock,
+        // which another connection's load may hold for a while.
+        if try catalogComplete() {
+            catalogReady = true
+            return
+        }
         try explainingWriteFaults { try connection.transaction {
             try connection.execute(SQLiteCatalog.ddl)
             for (table, column) in SQLiteCatalog.addedColumns {
@@ -96,6 +107,20 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             }
         } }
         catalogReady = true
+    }
+
+    /// Whether every table, index and added column of the catalog exists.
+    private func catalogComplete() throws -> Bool {
+        let names = SQLiteCatalog.objects.map { _ in "?" }.joined(separator: ", ")
+        guard try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name IN (\(names))",
+                                    SQLiteCatalog.objects.map(Value.text)) == .integer(Int64(SQLiteCatalog.objects.count))
+        else { return false }
+        for (table, column) in SQLiteCatalog.addedColumns {
+            if try connection.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", [.text(table), .text(column)]).isEmpty {
+                return false
+            }
+        }
+        return true
     }
 
     // MARK: - Target tables
@@ -211,6 +236,20 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         "\(lockDirectory)/" + HashingByteSource.sha256Hex(Array(key.utf8)).prefix(32) + ".lock"
     }
 
+    // MARK: - Direct replace
+
+    /// A ``SQLiteReplaceWriter``, whose first partition or row opens the load's `BEGIN IMMEDIATE`
+    /// transaction; `nil` inside another transaction of this connection (a transform's), where
+    /// the load stages and joins that transaction instead.
+    /// - Throws: ``SQLiteError`` when the target cannot be written; the writer's calls throw
+    ///   ``LoadKitError`` `resource.locked` (transient) when another connection holds the write
+    ///   lock past the busy timeout (`lock_timeout`), or another ``SQLiteResourceFault``.
+    ///   https://www.sqlite.org/lang_transaction.html
+    public func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? {
+        guard connection.isAutocommit, !inLoadTransaction, !readOnly else { return nil }
+        return try SQLiteReplaceWriter(connection: connection, table: table, warehouse: path)
+    }
+
     // MARK: - Staging
 
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {
@@ -306,18 +345,24 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
             }
             try connection.execute("INSERT INTO main.\(table) (\(columns)) SELECT \(columns) "
                 + "FROM temp.\(Identifier.quoted(plan.stagingName))")
-            let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
-            for entry in plan.ledger {
-                try upsert.execute([
-                    .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),
-                    .text(entry.writeMode.rawValue), .integer(Int64(entry.fingerprint.rows)),
-                    .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
-                    .text(entry.loadedAt), entry.definitionFingerprint.map(Value.text) ?? .null,
-                    entry.partitioning.map(Value.text) ?? .null, entry.upstream.map(Value.text) ?? .null,
-                    entry.input.map(Value.text) ?? .null, .text(entry.fingerprint.version.rawValue),
-                ])
-            }
+            try Self.upsertLedger(plan.ledger, on: connection)
             try beforeCommit()
+        }
+    }
+
+    /// Inserts or replaces `entries` in `_loadkit_ledger` (keyed by table and load id), inside
+    /// the caller's transaction.
+    static func upsertLedger(_ entries: [LedgerEntry], on connection: SQLiteConnection) throws {
+        let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
+        for entry in entries {
+            try upsert.execute([
+                .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),
+                .text(entry.writeMode.rawValue), .integer(Int64(entry.fingerprint.rows)),
+                .text(entry.fingerprint.hex), .text(entry.sourceFingerprint), .text(entry.runID),
+                .text(entry.loadedAt), entry.definitionFingerprint.map(Value.text) ?? .null,
+                entry.partitioning.map(Value.text) ?? .null, entry.upstream.map(Value.text) ?? .null,
+                entry.input.map(Value.text) ?? .null, .text(entry.fingerprint.version.rawValue),
+            ])
         }
     }
 

@@ -14,7 +14,7 @@ final class SQLiteStagingWriter: StagingWriter {
     let name: String
     private let connection: SQLiteConnection
     private let insertStatement: SQLiteStatement
-    private let columnCount: Int32
+    private let text = RowTextBuffer()
     private let ownsTransaction: Bool
 
     init(name: String, connection: SQLiteConnection, table: TargetTable) throws {
@@ -35,7 +35,6 @@ final class SQLiteStagingWriter: StagingWriter {
         } catch let error as SQLiteError {
             throw Self.explain(error, connection)
         }
-        self.columnCount = Int32(columns.count)
     }
 
     /// - Throws: ``LoadKitError`` `resource.disk_full` naming SQLite's temporary directory when
@@ -43,9 +42,7 @@ final class SQLiteStagingWriter: StagingWriter {
     func insert(_ row: UnsafeBufferPointer<Value>) throws {
         insertStatement.reset()
         do {
-            for i in 0..<columnCount {
-                try insertStatement.bind(row[Int(i)], at: i + 1)
-            }
+            try insertStatement.bindRow(row, scratch: text)
             try insertStatement.step()
         } catch let error as SQLiteError {
             throw Self.explain(error, connection)

@@ -24,7 +24,7 @@ import Testing
         let workspace = try ExampleWorkspace()
         let report = try workspace.json(["load", "--table", "flights", "--partition", "2013-01-01"])
         #expect(Set(report.keys) == ["loadID", "partitions", "rowsRead", "rowsSkipped", "rowsWritten", "seconds",
-                                     "sourceFingerprint", "status", "table"])
+                                     "sourceFingerprint", "status", "strategy", "table"])
         #expect(report["table"] as? String == "flights")
         #expect(report["status"] as? String == "loaded")
         let loadID = try #require(report["loadID"] as? String)
@@ -32,6 +32,7 @@ import Testing
         #expect(report["rowsRead"] as? Int == 842)
         #expect(report["rowsSkipped"] as? Int == 0)
         #expect(report["rowsWritten"] as? Int == 842)
+        #expect(report["strategy"] as? String == "direct")
         #expect(report["sourceFingerprint"] as? String == (try sha256(workspace.dayFile("2013-01-01"))))
         let partitions = try #require(report["partitions"] as? [[String: Any]])
         #expect(partitions.count == 1)

@@ -138,10 +138,13 @@ import Testing
         let first = try workspace.load("small.csv")
         try #require(first.status == 0, "\(first.stderr)")
         let before = try workspace.state()
-        // Staging keeps 8 MiB of pages in memory before it spills to its temporary file.
+        // Staging keeps a few MiB of pages in memory before it spills to its temporary file.
         try workspace.write("huge.csv", day: "2024-01-03", rows: 150_000, padding: 100) // 17.7 MB
 
-        let result = try workspace.load("huge.csv", environment: ["SQLITE_TMPDIR": temporary.path])
+        // A replace writes directly, with no staging table; the staged strategy (appends,
+        // transforms, a dynamic replace that meets a locked partition) is forced here.
+        let result = try workspace.load("huge.csv", environment: ["SQLITE_TMPDIR": temporary.path,
+                                                                  "LOADKIT_WRITE_STRATEGY": "staged"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("loadkit: error: disk full: no space left in \(temporary.path) ("),
                 "\(result.stderr)")
@@ -149,6 +152,11 @@ import Testing
         #expect(result.stderr.contains("set SQLITE_TMPDIR to a folder with room"))
         #expect(result.stderr.contains("nothing was written to the warehouse"))
         #expect(try workspace.state() == before)
+
+        // Written directly, the same load needs no room in the temporary directory.
+        let direct = try workspace.load("huge.csv", environment: ["SQLITE_TMPDIR": temporary.path])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        #expect(try workspace.state().hasPrefix("integrity 'ok', 150010 rows"))
     }
 
     @Test("A warehouse on a read-only file system: exit 1, 'read-only' with its path; the warehouse as it was",

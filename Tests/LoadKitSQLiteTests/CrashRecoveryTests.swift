@@ -6,7 +6,9 @@ import Testing
 
 /// Every writer × granularity through the real `loadkit` binary: a load, a rerun, a crash at
 /// each failpoint (a real `_exit(137)` in a child process) and the rerun after it all end in
-/// the same state, with a ledger that describes the data and no staging file left.
+/// the same state, with a ledger that describes the data and no staging file left. The replace
+/// writers run the direct strategy (every row written once, in the load's one transaction),
+/// and again forced to stage (``WriterScenario/stagedReplace``).
 @Suite struct CrashRecoveryTests {
     static let failpoints: [FailPoint] = [.afterStaging, .beforeCommit, .afterCommit]
 
@@ -24,17 +26,17 @@ import Testing
         #expect(try stagingLeftovers(project.warehouse) == [], sourceLocation: sourceLocation)
     }
 
-    @Test("A load and its rerun end with the same fingerprint and ledger", arguments: WriterScenario.all)
+    @Test("A load and its rerun end with the same fingerprint and ledger", arguments: WriterScenario.all + WriterScenario.stagedReplace)
     func loadThenRerun(_ scenario: WriterScenario) throws {
         let project = try scenario.makeProject(version: 2)
-        let first = try project.load(scenario.arguments)
+        let first = try project.load(scenario.arguments, environment: scenario.environment)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == scenario.loadedSummary(version: 2))
         try expectLoaded(scenario, project)
         let table = try scenario.table
         let once = try SQLiteDestination(path: project.warehouse).fingerprint(table: table, partition: nil)
 
-        let rerun = try project.load(scenario.arguments)
+        let rerun = try project.load(scenario.arguments, environment: scenario.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stdout == scenario.rerunSummary)
         try expectLoaded(scenario, project)
@@ -47,18 +49,18 @@ import Testing
     }
 
     @Test("A crash at a failpoint leaves the old or the new state; the rerun reaches the new one",
-          arguments: WriterScenario.all, Self.failpoints)
+          arguments: WriterScenario.all + WriterScenario.stagedReplace, Self.failpoints)
     func crashThenRerun(_ scenario: WriterScenario, at point: FailPoint) throws {
         let project = try scenario.makeProject(version: 1)
         let table = try scenario.table
-        let v1 = try project.load(scenario.arguments)
+        let v1 = try project.load(scenario.arguments, environment: scenario.environment)
         try #require(v1.status == 0, "\(v1.stderr)")
         let before = try storedFingerprint(project.warehouse, table)
         #expect(before == fingerprint(of: scenario.expectedRows(version: 1)))
         let ledgerBefore = try rawLedger(project.warehouse, table: "events")
 
         try scenario.writeSource(project, version: 2)
-        let crashed = try project.load(scenario.arguments, failpoint: point.rawValue)
+        let crashed = try project.load(scenario.arguments, failpoint: point.rawValue, environment: scenario.environment)
         #expect(crashed.status == 137 && !crashed.wasSignalled, "exit \(crashed.status): \(crashed.stderr)")
         #expect(crashed.stdout == "")
         switch point {
@@ -71,24 +73,24 @@ import Testing
         }
         try expectLedgerMatchesData(project.warehouse, table)
 
-        let rerun = try project.load(scenario.arguments)
+        let rerun = try project.load(scenario.arguments, environment: scenario.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stdout == (point == .afterCommit ? scenario.rerunSummary : scenario.loadedSummary(version: 2)))
         try expectLoaded(scenario, project)
     }
 
     @Test("An injected transient error before commit exits 1, names the point and changes nothing",
-          arguments: WriterScenario.all)
+          arguments: WriterScenario.all + WriterScenario.stagedReplace)
     func injectedError(_ scenario: WriterScenario) throws {
         let project = try scenario.makeProject(version: 1)
         let table = try scenario.table
-        let v1 = try project.load(scenario.arguments)
+        let v1 = try project.load(scenario.arguments, environment: scenario.environment)
         try #require(v1.status == 0, "\(v1.stderr)")
         let before = try storedFingerprint(project.warehouse, table)
         let ledgerBefore = try rawLedger(project.warehouse, table: "events")
 
         try scenario.writeSource(project, version: 2)
-        let failed = try project.load(scenario.arguments, failpoint: "before_commit:error")
+        let failed = try project.load(scenario.arguments, failpoint: "before_commit:error", environment: scenario.environment)
         #expect(failed.status == 1 && !failed.wasSignalled)
         #expect(failed.stderr.contains("injected transient failure at before_commit"), "\(failed.stderr)")
         #expect(failed.stdout == "")
@@ -99,15 +101,16 @@ import Testing
     }
 
     @Test("An injected transient error that acts once is retried, and the retry loads the new state",
-          arguments: WriterScenario.all)
+          arguments: WriterScenario.all + WriterScenario.stagedReplace)
     func injectedErrorThenRetry(_ scenario: WriterScenario) throws {
         var scenario = scenario
         scenario.attempts = 2
         let project = try scenario.makeProject(version: 1)
-        let v1 = try project.load(scenario.arguments)
+        let v1 = try project.load(scenario.arguments, environment: scenario.environment)
         try #require(v1.status == 0, "\(v1.stderr)")
         try scenario.writeSource(project, version: 2)
-        let retried = try project.load(scenario.arguments, failpoint: "before_commit:error", times: 1)
+        let retried = try project.load(scenario.arguments, failpoint: "before_commit:error", times: 1,
+                                         environment: scenario.environment)
         #expect(retried.status == 0, "\(retried.stderr)")
         #expect(retried.stdout == scenario.loadedSummary(version: 2))
         try expectLoaded(scenario, project)

@@ -57,13 +57,15 @@ final class CLIProject: Sendable {
     /// - Parameters:
     ///   - failpoint: `LOADKIT_FAILPOINT`, off when `nil`.
     ///   - times: `LOADKIT_FAILPOINT_TIMES`, unset when `nil`.
-    func load(_ arguments: [String], failpoint: String? = nil, times: Int? = nil,
+    ///   - environment: more variables (`LOADKIT_WRITE_STRATEGY`).
+    func load(_ arguments: [String], failpoint: String? = nil, times: Int? = nil, environment: [String: String] = [:],
               sourceLocation: SourceLocation = #_sourceLocation) throws -> ChildProcess.Result {
         try #require(FileManager.default.isExecutableFile(atPath: Paths.binary),
                      "loadkit binary not found at \(Paths.binary); run `swift build` first",
                      sourceLocation: sourceLocation)
         return try ChildProcess.run(Paths.binary, ["load", "--config", config] + arguments,
-                                    environment: Self.environment(failpoint: failpoint, times: times), currentDirectory: root)
+                                    environment: Self.environment(failpoint: failpoint, times: times)
+                                        .merging(environment) { $1 }, currentDirectory: root)
     }
 
     /// Runs `loadkit load --config loadkit.yml ARGS` twice at the same moment (two background
@@ -94,9 +96,9 @@ final class CLIProject: Sendable {
     }
 
     /// Starts `loadkit load --config loadkit.yml ARGS` without waiting; output goes to files.
-    func start(_ arguments: [String], tag: String) throws -> RunningChild {
+    func start(_ arguments: [String], tag: String, environment: [String: String] = [:]) throws -> RunningChild {
         try RunningChild(Paths.binary, ["load", "--config", config] + arguments,
-                         environment: Self.environment(failpoint: nil), currentDirectory: root,
+                         environment: Self.environment(failpoint: nil).merging(environment) { $1 }, currentDirectory: root,
                          outputPrefix: dir.path("child-\(tag)"))
     }
 }

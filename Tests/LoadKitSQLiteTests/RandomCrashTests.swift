@@ -17,17 +17,27 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// kill -9 at random moments of a dynamic load of 120,000 rows over 60 days, 20 times.
+/// kill -9 at random moments of a direct replace: a dynamic load of 120,000 rows over 60 days,
+/// 20 times, and a static replace of one day of 60,000 rows, 12 times.
 @Suite struct RandomCrashTests {
     static let days = 60
     static let rowsPerDay = 2_000
-    static let runs = 20
+
+    /// The load under test.
+    enum Kind: String, CaseIterable, Sendable {
+        /// `--input big.csv`: 60 days, of which 10 had older rows.
+        case dynamic
+        /// `--partition 2013-01-05`: one day that had older rows, from a 60,000-row file.
+        case staticPartition
+
+        var runs: Int { self == .dynamic ? 20 : 12 }
+    }
 
     static let yaml = """
         warehouse: warehouse.db
         tables:
           events:
-            source: { path: data/unused.csv }
+            source: { path: "data/events-{date}.csv" }
             columns: { id: integer, ts: timestamp, v: real }
             partition: { column: event_date, granularity: day, from: ts, timezone: America/New_York }
             write: replace
@@ -67,12 +77,26 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
-    @Test("Loads killed with SIGKILL at 20 random moments recover, on rerun, to exactly the clean load's state")
-    func randomKills() async throws {
+    /// 60,000 rows on the local day 2013-01-05 (EST), as CSV.
+    static func dayInput() -> String {
+        let start = UTCText.seconds("2013-01-05T05:00:00Z")
+        return eventsCSV(eventRows(from: start, to: start + 86_400, count: 60_000, firstID: 0, offset: 0.25))
+    }
+
+    @Test("Direct replaces killed with SIGKILL at random moments recover, on rerun, to exactly the clean load's state",
+          arguments: Kind.allCases)
+    func randomKills(_ kind: Kind) async throws {
         let work = try TemporaryDirectory(prefix: "loadkit-random-crash")
-        let big = try work.write("big.csv", Self.bigInput())
+        let big = try work.write("big.csv", kind == .dynamic ? Self.bigInput() : Self.dayInput())
         let table = try Self.table
-        let arguments = ["--table", "events", "--input", big]
+        let arguments = kind == .dynamic ? ["--table", "events", "--input", big]
+            : ["--table", "events", "--partition", "2013-01-05"]
+        /// Puts the static load's source in place in a project.
+        func prepare(_ project: CLIProject) throws {
+            if kind == .staticPartition {
+                try FileManager.default.copyItem(atPath: big, toPath: project.dir.path("data/events-2013-01-05.csv"))
+            }
+        }
 
         // The state before every run: older rows on ten of the days and on a day outside the input.
         let base = try CLIProject(yaml: Self.yaml)
@@ -91,6 +115,7 @@ struct SplitMix64: RandomNumberGenerator {
         // The clean single load, timed.
         let reference = try CLIProject(yaml: Self.yaml)
         try Self.copyWarehouse(from: base.warehouse, into: reference.root)
+        try prepare(reference)
         let clock = ContinuousClock()
         var loadDuration = try clock.measure {
             let clean = try reference.load(arguments)
@@ -98,20 +123,28 @@ struct SplitMix64: RandomNumberGenerator {
         }
         let cleanFingerprint = try storedFingerprint(reference.warehouse, table)
         let cleanLedger = try ledgerRows(reference.warehouse, table: "events")
-        #expect(cleanFingerprint.rows == Self.days * Self.rowsPerDay + 3)
-        #expect(cleanLedger.count == Self.days + 1)
-        #expect(cleanLedger.contains { $0.partitionKey == "2013-03-05" && $0.rows == 3 })
+        switch kind {
+        case .dynamic:
+            #expect(cleanFingerprint.rows == Self.days * Self.rowsPerDay + 3)
+            #expect(cleanLedger.count == Self.days + 1)
+            #expect(cleanLedger.contains { $0.partitionKey == "2013-03-05" && $0.rows == 3 })
+        case .staticPartition:
+            #expect(cleanFingerprint.rows == 60_000 + 30)
+            #expect(cleanLedger.count == 11)
+            #expect(cleanLedger.contains { $0.partitionKey == "2013-01-05" && $0.rows == 60_000 })
+        }
         try expectLedgerMatchesData(reference.warehouse, table)
 
         var killed = 0
         var schedule: [String] = []
-        for seed in 1...Self.runs {
+        for seed in 1...kind.runs {
             var random = SplitMix64(seed: UInt64(seed))
             // Anywhere in the whole load (and a little after), scaled by the last full load's duration.
             let fraction = Double.random(in: 0..<1.1, using: &random)
             let delay = loadDuration * fraction
             let project = try CLIProject(yaml: Self.yaml)
             try Self.copyWarehouse(from: base.warehouse, into: project.root)
+            try prepare(project)
 
             let child = try project.start(arguments, tag: "run")
             try await Task.sleep(for: delay)
@@ -141,6 +174,6 @@ struct SplitMix64: RandomNumberGenerator {
             #expect(try stagingLeftovers(project.warehouse) == [], "seed \(seed)")
         }
         // Most delays fall inside a load; a schedule that never killed anything would test nothing.
-        #expect(killed >= 5, "only \(killed) of \(Self.runs) runs were killed: \(schedule)")
+        #expect(killed >= kind.runs / 4, "only \(killed) of \(kind.runs) runs were killed: \(schedule)")
     }
 }

@@ -41,13 +41,31 @@ struct WriterScenario: Sendable, CustomTestStringConvertible {
     var granularity: Granularity?
     /// The table's `retry.attempts` (delays of 10 ms): 1, so an injected error fails the run at once.
     var attempts = 1
+    /// A forced write strategy (`LOADKIT_WRITE_STRATEGY`); `nil`: the loader's own choice, which
+    /// for the replace writers is ``WriteStrategy/direct``.
+    var strategy: WriteStrategy?
 
-    var testDescription: String { "\(writer.rawValue)" + (granularity.map { " by \($0.rawValue)" } ?? "") }
+    var testDescription: String {
+        "\(writer.rawValue)" + (granularity.map { " by \($0.rawValue)" } ?? "") + (strategy.map { ", \($0.rawValue)" } ?? "")
+    }
 
     /// Every writer with every granularity; the whole-table replace without one.
     static let all: [WriterScenario] = Writer.allCases.flatMap { writer -> [WriterScenario] in
         writer == .wholeTable ? [WriterScenario(writer: writer, granularity: nil)]
             : Granularity.allCases.map { WriterScenario(writer: writer, granularity: $0) }
+    }
+
+    /// The replace writers forced to stage (by day; the whole table unpartitioned): the
+    /// strategy a dynamic replace falls back to, kept crash-safe too.
+    static let stagedReplace: [WriterScenario] = [
+        WriterScenario(writer: .staticReplace, granularity: .day, strategy: .staged),
+        WriterScenario(writer: .dynamicReplace, granularity: .day, strategy: .staged),
+        WriterScenario(writer: .wholeTable, granularity: nil, strategy: .staged),
+    ]
+
+    /// The child's extra environment.
+    var environment: [String: String] {
+        strategy.map { ["LOADKIT_WRITE_STRATEGY": $0.rawValue] } ?? [:]
     }
 
     /// P, Q, R in America/New_York: DST days and the repeated 01:00 hour of 2013-11-03 on purpose.

@@ -9,7 +9,7 @@
 /// - a UTF-8 byte-order mark at the start is skipped; blank lines are skipped;
 /// - every record must have as many fields as the header.
 ///
-/// Memory is bounded by the input chunk (1 MiB) plus the largest record. Fields are exposed
+/// Memory is bounded by the input chunk (256 KiB) plus the largest record. Fields are exposed
 /// as byte views valid until the next call to ``next()``. Lines are physical lines, 1-based,
 /// the header being line 1; a field that spans lines reports the line it starts on.
 ///
@@ -37,7 +37,9 @@ public final class CSVReader {
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
 
-    private static let chunkSize = 1 << 20
+    /// Bytes read per call: 256 KiB, a few hundred syscalls for a 100 MB file, and a buffer
+    /// that counts little in the resident memory of a load.
+    private static let chunkSize = 256 << 10
     private static let lf: UInt8 = 10
     private static let cr: UInt8 = 13
 

@@ -27,7 +27,7 @@ public final class HashingByteSource: ByteSource {
     /// - Throws: ``LoadKitError`` `.io`.
     public static func fingerprint(ofFile path: String, displayName: String? = nil) throws -> String {
         let source = HashingByteSource(try InputFile.open(path, displayName: displayName ?? path))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { buffer.deallocate() }
         while try source.read(into: buffer) > 0 {}
         return source.hex

@@ -1,6 +1,6 @@
 /// Splits a ``ByteSource`` into lines ending in LF (a CR before the LF is dropped).
 ///
-/// Memory is bounded by the chunk (1 MiB) plus the longest line. Each line is exposed as a
+/// Memory is bounded by the chunk (256 KiB) plus the longest line. Each line is exposed as a
 /// byte view valid until the next call.
 final class LineReader {
     private let source: any ByteSource
@@ -16,7 +16,7 @@ final class LineReader {
 
     init(source: any ByteSource) {
         self.source = source
-        self.chunk = .allocate(byteCount: 1 << 20, alignment: 16)
+        self.chunk = .allocate(byteCount: 256 << 10, alignment: 16)
     }
 
     deinit { chunk.deallocate() }

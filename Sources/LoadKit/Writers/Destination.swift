@@ -1,10 +1,18 @@
 /// The seam between the writers and a database: SQL text and transaction shape live behind it.
 ///
 /// The writers (``Loader``) decide *what* happens — which partitions a load replaces, which
-/// ledger entries it writes, when it is already loaded; a destination decides *how* on its
-/// database: SQLite deletes and inserts in one `BEGIN IMMEDIATE` transaction; PostgreSQL can
-/// swap native partitions with `ATTACH`/`DETACH PARTITION`. Adding a destination does not
-/// change the writers.
+/// ledger entries it writes, when it is already loaded, and which ``WriteStrategy`` a load
+/// takes; a destination decides *how* on its database. Two ways in:
+/// - ``beginReplace(_:loadID:)`` (``WriteStrategy/direct``, partition replace from a file): each row is
+///   written once, where it will live. SQLite deletes each covered partition and inserts the
+///   rows in one `BEGIN IMMEDIATE` transaction; PostgreSQL will `COPY` each partition into a
+///   new table beside the old one and swap them (`DETACH`/`ATTACH PARTITION`) in one short
+///   transaction with the ledger.
+/// - ``createStaging(_:for:)`` then ``commit(_:beforeCommit:)`` (``WriteStrategy/staged``:
+///   appends, SQL transforms, and the fallback of a dynamic replace): rows go into a staging
+///   table first, then one transaction moves them.
+///
+/// Adding a destination does not change the writers.
 public protocol Destination: AnyObject {
     /// Creates loadkit's own tables (`_loadkit_ledger`, `_loadkit_runs`, `_loadkit_attempts`)
     /// when absent.
@@ -20,16 +28,58 @@ public protocol Destination: AnyObject {
     func existingColumns(of table: String) throws -> [TargetTable.StoredColumn]
 
     /// Takes the named lock for `runID`, waiting up to `timeout` for another run (in this or
-    /// another process) to release it; a crashed holder's lock is free at once.
+    /// another process) to release it; a crashed holder's lock is free at once. A `timeout` of
+    /// zero tries once, without waiting.
     ///
     /// Keys name what is locked, for messages: `partition <table> <key>`, `table <table>`
     /// (an unpartitioned table) or `load <load id>` (an append of one input); the
-    /// ``Loader`` takes one per (table, partition) a load covers, in sorted order.
+    /// ``Loader`` takes one per (table, partition) a load covers, in sorted order, except
+    /// that a dynamic replace writing directly tries each partition's lock without waiting
+    /// when its input first shows that partition (see ``beginReplace(_:loadID:)``). Lock calls may come
+    /// from another thread than the one a ``PartitionReplaceWriter`` of this destination is
+    /// inserting on, at the same time; they must not use the writer's connection.
     /// - Throws: ``LoadKitError`` `.locked` naming the run that holds it (transient).
     func acquireLock(_ key: String, runID: String, timeout: Duration) throws
 
     /// Releases a lock taken by ``acquireLock(_:runID:timeout:)``.
     func releaseLock(_ key: String, runID: String) throws
+
+    /// Starts a partition replace of `table` that writes each row once, straight into the
+    /// target (``WriteStrategy/direct``), or returns `nil` when this destination only stages
+    /// (the ``Loader`` then stages, as for an append).
+    ///
+    /// The writer's ``PartitionReplaceWriter/replace(partition:)`` is called for each partition
+    /// the load covers before its first row, then its rows, then one commit (with the ledger
+    /// entries) or abort. Until the commit returns, no other connection sees any of it; a
+    /// crash at any moment before leaves target and ledger as they were.
+    ///
+    /// On SQLite the writer opens the load's one `BEGIN IMMEDIATE` transaction when the first
+    /// partition starts, on the thread that writes the rows, waiting up to the busy timeout
+    /// (`lock_timeout`) for the warehouse's write lock while the loader goes on parsing into
+    /// its bounded queue, and holds that lock until the commit or abort: meanwhile the ``Loader``
+    /// never waits for a partition lock (it tries it, and on a held one aborts and stages
+    /// instead), so a load holding a partition lock and waiting for the write lock cannot
+    /// deadlock with it.
+    /// On PostgreSQL (planned, SPEC.md §7) it takes no table-wide lock: each partition's rows
+    /// are copied into a new table, and the commit swaps old and new partitions and upserts the
+    /// ledger in one short transaction.
+    ///
+    /// ```swift
+    /// if let writer = try destination.beginReplace(table, loadID: loadID) {
+    ///     try writer.replace(partition: "2013-01-05")
+    ///     try rows.withUnsafeBufferPointer { try writer.insert($0) }
+    ///     try writer.commit(ledger: entries) {}
+    /// }
+    /// ```
+    /// - Parameters:
+    ///   - table: the target, which exists (``ensureTable(_:)``).
+    ///   - loadID: the load's id (`lk1_` and 32 hex digits), for naming what a destination
+    ///     builds beside the target (PostgreSQL's new partition tables), so that a crashed run's
+    ///     leftovers are found by name; SQLite builds nothing and does not use it.
+    /// - Throws: the destination's error when the replace cannot start. (On SQLite a write lock
+    ///   that stays busy past the busy timeout is thrown by the writer's first call, as
+    ///   `resource.locked`.)
+    func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)?
 
     /// Creates an empty staging table named `name` with `table`'s stored columns, first
     /// dropping a leftover of the same name.
@@ -92,15 +142,50 @@ extension Destination {
     }
 }
 
-/// Rows being written into a staging table.
-public protocol StagingWriter: AnyObject {
-    /// The staging table's name.
-    var name: String { get }
-    /// Appends one row in stored-column order, given as a view into the caller's batch (valid
+extension Destination {
+    /// This destination only stages: every load takes ``WriteStrategy/staged``.
+    public func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? { nil }
+}
+
+/// Where a load's rows go, one at a time, on the hot path.
+public protocol RowWriter: AnyObject {
+    /// Writes one row in stored-column order, given as a view into the caller's batch (valid
     /// only during the call). The hot path: no per-row allocation, no copies of the values.
     func insert(_ row: UnsafeBufferPointer<Value>) throws
+}
+
+/// Rows being written into a staging table.
+public protocol StagingWriter: RowWriter {
+    /// The staging table's name.
+    var name: String { get }
     /// Makes every inserted row durable in the staging table and closes the writer.
     func finish() throws
+}
+
+/// One partition replace that writes each row once (``WriteStrategy/direct``), made by
+/// ``Destination/beginReplace(_:loadID:)``.
+///
+/// Calls come in this order: ``replace(partition:)`` once for each partition the load covers,
+/// before the first of its rows (a dynamic load starts a partition when its input first shows
+/// it, and rows of different partitions may then interleave); ``insert(_:)`` for each row, in
+/// stored-column order, its partition key column holding a started partition; then exactly one
+/// of ``commit(ledger:beforeCommit:)`` or ``abort()``. `replace` and `insert` may run on another
+/// thread than `beginReplace`, `commit` and `abort`, never at the same time as them.
+///
+/// What a crash leaves: before `commit` returns, the target and the ledger as they were (on
+/// SQLite the open transaction is rolled back by the journal; on PostgreSQL the new partition
+/// tables are leftovers for `gc`); after, the new state, complete.
+public protocol PartitionReplaceWriter: RowWriter {
+    /// Starts replacing one partition (`nil`: every row of an unpartitioned table): its old
+    /// rows will not survive the commit. SQLite deletes them now, inside the open transaction;
+    /// PostgreSQL will create the partition's new table.
+    func replace(partition key: String?) throws
+    /// Upserts `ledger` and makes everything visible at once; `beforeCommit` runs last before
+    /// the commit itself (the failpoint `before_commit`), and when it throws nothing is committed.
+    func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws
+    /// Discards everything written (no error: a failed rollback is left to the database's
+    /// journal). Calling it after `commit` does nothing.
+    func abort()
 }
 
 /// What the final transaction of a load does.

@@ -11,7 +11,8 @@ import Synchronization
 /// make two processes overlap without racing. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
 /// the first N times the point is reached in the process.
 public enum FailPoint: String, Sendable, CaseIterable {
-    /// The staging table holds every row; nothing of the target has changed yet.
+    /// Every row is written where the commit takes it from (the staging table, or, for a direct
+    /// replace, the open transaction); nothing of the target is visible outside yet.
     case afterStaging = "after_staging"
     /// Inside the final transaction, after every write and before `COMMIT`.
     case beforeCommit = "before_commit"
@@ -68,6 +69,18 @@ public enum FailPoint: String, Sendable, CaseIterable {
             times = n
         }
         return (point, action, times)
+    }
+
+    /// Whether this point is armed with `sleep` in the environment.
+    ///
+    /// `after_staging:sleep` is the tool of tests that make two loads overlap on a partition
+    /// lock, and it holds only that lock while it waits (README, "Failure injection"): that is
+    /// true of the staged strategy, whereas a direct replace holds the warehouse's write
+    /// transaction at that point. So a load armed this way stages (see ``Loader``).
+    public var sleeps: Bool {
+        guard let armed = try? Self.configuration.get(), armed.point == self,
+              case .sleep = armed.action else { return false }
+        return true
     }
 
     private static let reached = Mutex<[FailPoint: Int]>([:])

@@ -31,6 +31,31 @@ final class LoadLocks {
         }
     }
 
+    /// Whether this load holds `key`.
+    func holds(_ key: String) -> Bool { held.contains(key) }
+
+    /// Takes `key` if it is free now, without waiting: what a load does while it holds the
+    /// destination's write lock (a direct replace), where waiting for a partition lock could
+    /// wait for a process that itself waits for that write lock.
+    /// - Returns: `false` when another run holds it.
+    /// - Throws: the destination's errors other than ``LoadKitError/Code/locked``.
+    func tryAcquire(_ key: String) throws -> Bool {
+        if held.contains(key) { return true }
+        do {
+            try destination.acquireLock(key, runID: runID, timeout: .zero)
+        } catch let error as LoadKitError where error.code == .locked {
+            return false
+        }
+        held.append(key)
+        return true
+    }
+
+    /// Releases the held locks among `keys`.
+    func release(_ keys: Set<String>) {
+        for key in held.reversed() where keys.contains(key) { try? destination.releaseLock(key, runID: runID) }
+        held.removeAll { keys.contains($0) }
+    }
+
     /// Releases every lock taken, newest first.
     func releaseAll() {
         // Runs while the load's own error (if any) propagates; a lock that cannot be released

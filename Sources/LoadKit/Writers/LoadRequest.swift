@@ -49,6 +49,11 @@ public struct LoadRequest: Sendable {
     /// same partition sees its commit and does not load it again. The runner sets it unless
     /// `--force`.
     public var skipIfUnchanged: Bool
+    /// Forces a write strategy, for tests and benchmarks that compare both; `nil` (the
+    /// default) lets the ``Loader`` pick (``WriteStrategy``). `.direct` is a preference: a load
+    /// that cannot write directly (an append, a transform, a destination without direct
+    /// replace, a partition locked by another run) stages anyway.
+    public var strategy: WriteStrategy?
 
     /// Creates a request.
     /// - Parameters:
@@ -68,6 +73,7 @@ public struct LoadRequest: Sendable {
         self.runID = runID
         self.lockTimeout = lockTimeout
         self.skipIfUnchanged = skipIfUnchanged
+        self.strategy = WriteStrategy.fromEnvironment
         if let definition {
             self.definition = definition
         } else if case .file(_, _, let options, _, _) = input {

@@ -24,9 +24,14 @@ public struct LoadResult: Sendable {
     public var rowsSkipped: Int
     /// The SHA-256 of the input (see ``LedgerEntry/sourceFingerprint``).
     public var sourceFingerprint: String
-    /// Wall time of the staging step (read, parse, validate, stage), in seconds.
+    /// How the rows were written: ``WriteStrategy/direct`` or ``WriteStrategy/staged`` (also
+    /// for a load that found nothing to do before writing).
+    public var strategy: WriteStrategy = .staged
+    /// Wall time of the staging step (read, parse, validate, stage), in seconds; for a direct
+    /// replace, of reading and writing every row into the open transaction.
     public var stagingSeconds: Double = 0
-    /// Wall time of the final transaction (remove, insert, ledger, commit), in seconds.
+    /// Wall time of the final transaction (remove, insert, ledger, commit), in seconds; for a
+    /// direct replace, of the ledger upsert and the commit.
     public var commitSeconds: Double = 0
 
     /// Rows written into the target.

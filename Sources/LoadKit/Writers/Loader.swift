@@ -3,17 +3,42 @@ import Foundation
 /// Runs loads: partition replace (static and dynamic), whole-table replace, and staging then
 /// atomic append, against any ``Destination``.
 ///
-/// Every load follows the same steps, and a crash at each leaves:
+/// A load takes one of two ``WriteStrategy``s. A replace from a file writes **directly** when
+/// the destination offers it (``Destination/beginReplace(_:loadID:)``); a crash at each step leaves:
+/// 1. take the locks known before reading (the static partition, or the whole table) —
+///    nothing written yet; unless forced, stop as already loaded when the ledger says so;
+/// 2. open the destination's replace and write every row, parsing, validating and
+///    fingerprinting on this thread while another writes (``StagingPipeline``); that thread
+///    starts each covered partition before its first row — a static one (or the whole table)
+///    at once, a dynamic load's when the input first shows it, after this thread has tried
+///    that partition's lock without waiting — removing its old rows (SQLite: the first start
+///    opens `BEGIN IMMEDIATE`, waiting up to `lock_timeout` for the write lock while parsing goes
+///    on into the bounded queue) — nothing visible outside; a bad row or any error rolls it all
+///    back;
+/// 3. failpoint `after_staging` (every row written, nothing visible); decide the ledger
+///    entries (an empty source is refused here, rolled back);
+/// 4. upsert the ledger entries; failpoint `before_commit`; commit — the target and ledger are
+///    as before, or, once committed, as after: never in between;
+/// 5. failpoint `after_commit`; release the locks.
+///
+/// A dynamic replace that finds one of its partitions locked by another run aborts (nothing
+/// was visible) and runs again **staged**, which waits for the locks. Appends, SQL transforms,
+/// destinations without direct replace (and a load armed with `after_staging:sleep`, whose
+/// sleep must hold only partition locks) are staged too:
 /// 1. take the load id's lock — nothing written yet;
 /// 2. stream the input into a fresh staging table, parsing and validating every row and
 ///    computing each partition's fingerprint — only the staging table exists (a leftover is
 ///    rebuilt by the next run, or dropped by `gc`);
-/// 3. failpoint `after_staging`; decide (an append already loaded with the same content stops
-///    here as ``LoadResult/Status/alreadyLoaded``);
+/// 3. failpoint `after_staging`; lock a dynamic load's partitions in key order; decide (an
+///    append already loaded with the same content stops here as
+///    ``LoadResult/Status/alreadyLoaded``);
 /// 4. one transaction: remove the covered partitions (or the earlier rows of this load id),
 ///    insert the staged rows, upsert the ledger entries; failpoint `before_commit` — the target
 ///    and ledger are as before, or, once committed, as after: never in between;
 /// 5. failpoint `after_commit`; drop the staging table and release the lock.
+///
+/// Both strategies give the same rows, ledger entries, fingerprints and result counts for the
+/// same input.
 ///
 /// ```swift
 /// let loader = Loader(destination: try SQLiteDestination(path: "warehouse.db"))
@@ -83,7 +108,7 @@ public final class Loader {
                 let source = try HashingByteSource.fingerprint(ofFile: path, displayName: name)
                 if let unchanged = unchangedResult(request, entry: entry, source: source) { return unchanged }
             }
-            result = try stageAndCommit(request, loadID: loadID, locks: locks, transform: nil)
+            result = try loadFile(request, loadID: loadID, locks: locks)
         }
         if result.status == .loaded { try FailPoint.afterCommit.reach() }
         result.loadID = loadID
@@ -160,6 +185,81 @@ public final class Loader {
         }
     }
 
+    /// Whether `request` is written directly: a replace from a file, unless forced to stage or
+    /// armed with `after_staging:sleep` (whose sleep holds only partition locks, a moment the
+    /// staged strategy has and a direct replace, holding its transaction, does not).
+    private func prefersDirect(_ request: LoadRequest) -> Bool {
+        guard request.table.writeMode == .replace, case .file = request.input else { return false }
+        switch request.strategy {
+        case .staged: return false
+        case .direct: return true
+        case nil: return !FailPoint.afterStaging.sleeps
+        }
+    }
+
+    /// A file load: direct when possible, else (or when a partition is locked by another run)
+    /// staged.
+    private func loadFile(_ request: LoadRequest, loadID: String, locks: LoadLocks) throws -> LoadResult {
+        if prefersDirect(request), let writer = try destination.beginReplace(request.table, loadID: loadID) {
+            do {
+                return try writeDirectly(request, loadID: loadID, locks: locks, writer: writer)
+            } catch is PartitionContention {
+                // Rolled back, nothing visible, its tried locks released: stage, then wait for
+                // the partitions' locks in key order like any staged dynamic load.
+            }
+        }
+        return try stageAndCommit(request, loadID: loadID, locks: locks, transform: nil)
+    }
+
+    /// A partition of a dynamic direct replace whose lock another run holds.
+    private struct PartitionContention: Error {
+        var key: String
+    }
+
+    private func writeDirectly(_ request: LoadRequest, loadID: String, locks: LoadLocks,
+                               writer: any PartitionReplaceWriter) throws -> LoadResult {
+        // Rolls back unless committed (a no-op after the commit).
+        defer { writer.abort() }
+        let table = request.table
+        let clock = ContinuousClock()
+        let started = clock.now
+        var tried: Set<String> = []
+        let starts: PartitionStarts
+        switch request.scope {
+        case .partition(let p):
+            starts = .atOnce(p.key)
+        case .dynamic where table.partitioning != nil:
+            // Holding (or waiting for) the write transaction, never wait for a partition lock:
+            // its holder may be waiting for this transaction to end.
+            starts = .asSeen { key in
+                let lock = LoadLocks.partition(table.name, key)
+                if locks.holds(lock) { return }
+                guard try locks.tryAcquire(lock) else { throw PartitionContention(key: key) }
+                tried.insert(lock)
+            }
+        case .wholeTable, .dynamic:
+            starts = .atOnce(nil)
+        }
+        var staged: Staged
+        do {
+            staged = try stage(request, loadID: loadID, into: writer, starts: starts)
+        } catch let contention as PartitionContention {
+            writer.abort()
+            locks.release(tried)
+            throw contention
+        }
+        let written = clock.now
+        try FailPoint.afterStaging.reach()
+        var (result, scope) = try decide(request, loadID: loadID, staged: staged)
+        if scope != nil {
+            try writer.commit(ledger: result.entries) { try FailPoint.beforeCommit.reach() }
+        }
+        result.strategy = .direct
+        result.stagingSeconds = (written - started).seconds
+        result.commitSeconds = (clock.now - written).seconds
+        return result
+    }
+
     private func stageAndCommit(_ request: LoadRequest, loadID: String, locks: LoadLocks,
                                 transform: TransformInputs?) throws -> LoadResult {
         let table = request.table
@@ -169,7 +269,7 @@ public final class Loader {
         do {
             let clock = ContinuousClock()
             let started = clock.now
-            staged = try stage(request, loadID: loadID, into: staging)
+            staged = try stage(request, loadID: loadID, into: staging, starts: .none)
             try staging.finish()
             if let transform {
                 staged.fingerprints = try stagedFingerprints(stagingName, table: table)
@@ -184,7 +284,11 @@ public final class Loader {
                 try locks.acquire(staged.fingerprints.keys.compactMap { $0 }.sorted()
                     .map { LoadLocks.partition(table.name, $0) })
             }
-            var result = try commit(request, loadID: loadID, stagingName: stagingName, staged: staged)
+            var (result, scope) = try decide(request, loadID: loadID, staged: staged, stagingName: stagingName)
+            if let scope {
+                let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
+                try destination.commit(plan) { try FailPoint.beforeCommit.reach() }
+            }
             result.stagingSeconds = (stagedAt - started).seconds
             result.commitSeconds = (clock.now - stagedAt).seconds
             try destination.dropStaging(stagingName)
@@ -206,25 +310,44 @@ public final class Loader {
         var upstream: String?
     }
 
-    private func stage(_ request: LoadRequest, loadID: String, into staging: any StagingWriter) throws -> Staged {
+    /// When a direct replace starts its partitions (``PartitionReplaceWriter/replace(partition:)``),
+    /// in order with the rows on the writer thread.
+    private enum PartitionStarts {
+        /// Never: rows go into a staging table.
+        case none
+        /// Before the first row: a static partition, or the whole table (`nil`).
+        case atOnce(String?)
+        /// Each partition when the input first shows it, after this is called with its key (a
+        /// dynamic load; it throws to stop the load).
+        case asSeen((String) throws -> Void)
+    }
+
+    /// Writes the input's rows into `writer` (a staging table, or the target for a direct
+    /// replace), starting partitions as `starts` says.
+    private func stage(_ request: LoadRequest, loadID: String, into writer: any RowWriter,
+                       starts: PartitionStarts) throws -> Staged {
         switch request.input {
         case .file(let path, let format, let options, _, let displayName):
             let bytes = HashingByteSource(try InputFile.open(path, displayName: displayName))
             let source = try format.open(source: bytes, fileName: displayName, schema: request.table.schema,
                                          options: options)
-            var staged = try stageRows(request, loadID: loadID, into: staging, fileName: displayName,
-                                       line: { source.line }, next: { try source.next(into: &$0) })
+            var staged = try stageRows(request, loadID: loadID, into: writer, starts: starts,
+                                       fileName: displayName, line: { source.line },
+                                       next: { try source.next(into: &$0) })
             staged.sourceFingerprint = bytes.hex
             return staged
         case .query(let sql, _):
+            guard let staging = writer as? any StagingWriter else {
+                throw LoadKitError(.schema, "a transform's rows are always staged")
+            }
             return try stageQuery(request, sql: sql, loadID: loadID, into: staging)
         }
     }
 
-    /// Streams rows from a file source: derive each row's partition, check it, stage it (on a
+    /// Streams rows from a file source: derive each row's partition, check it, write it (on a
     /// second thread, see ``StagingPipeline``).
-    private func stageRows(_ request: LoadRequest, loadID: String, into staging: any StagingWriter,
-                           fileName: String, line: () -> Int,
+    private func stageRows(_ request: LoadRequest, loadID: String, into writer: any RowWriter,
+                           starts: PartitionStarts, fileName: String, line: () -> Int,
                            next: (inout [Value]) throws -> Bool) throws -> Staged {
         let table = request.table
         var staged = Staged()
@@ -234,7 +357,13 @@ public final class Loader {
         let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
         var row: [Value] = []
         var stored = [Value](repeating: .null, count: table.storedColumns.count)
-        let pipeline = StagingPipeline(staging: staging, width: stored.count)
+        let pipeline = StagingPipeline(writer: writer, width: stored.count)
+        var firstSeen: ((String) throws -> Void)?
+        switch starts {
+        case .none: break
+        case .atOnce(let key): pipeline.startPartition(key)
+        case .asSeen(let body): firstSeen = body
+        }
         var encoder = RowEncoder()
         var current: (key: String?, fingerprint: Fingerprint)?
         do {
@@ -262,13 +391,19 @@ public final class Loader {
                 }
                 for i in 0..<declared { stored[i] = row[i] }
                 if table.writeMode == .append { stored[extra] = .text(loadID) }
-                try pipeline.add(stored)
-                // Fingerprinted here, per partition key, while the other thread inserts.
                 let key = keyIndex == nil ? nil : stored[declared].textValue
                 if current == nil || current!.key != key {
                     if let current { staged.fingerprints[current.key] = current.fingerprint }
+                    if let firstSeen, let key, staged.fingerprints[key] == nil {
+                        // The input shows this partition for the first time: start replacing it
+                        // before its first row.
+                        try firstSeen(key)
+                        pipeline.startPartition(key)
+                    }
                     current = (key, staged.fingerprints[key] ?? Fingerprint())
                 }
+                try pipeline.add(stored)
+                // Fingerprinted here, per partition key, while the other thread inserts.
                 encoder.reset()
                 encoder.append(stored)
                 current!.fingerprint.add(digestOf: encoder.bytes)
@@ -332,7 +467,14 @@ public final class Loader {
         return try destination.fingerprints(ofStaging: stagingName, table: table, version: version)
     }
 
-    private func commit(_ request: LoadRequest, loadID: String, stagingName: String, staged: Staged) throws -> LoadResult {
+    /// What a load whose rows are written commits: its result (status, counts, ledger entries)
+    /// and what it removes from the target, or no scope when there is nothing to commit
+    /// (already loaded, nothing to load).
+    /// - Parameter stagingName: the staging table, for an append (whose rows are compared with
+    ///   an older ledger entry in that entry's fingerprint version); `nil` for a direct write.
+    /// - Throws: `.emptySource` for an empty source where rows are required.
+    private func decide(_ request: LoadRequest, loadID: String, staged: Staged, stagingName: String? = nil) throws
+        -> (result: LoadResult, scope: CommitPlan.Scope?) {
         let table = request.table
         let loadedAt = CivilTime.formatUTC(seconds: Int64(now().timeIntervalSince1970))
         var result = LoadResult(status: .loaded, table: table.name, loadID: loadID, entries: [],
@@ -369,7 +511,7 @@ public final class Loader {
             } else {
                 if keys.isEmpty {
                     result.status = .nothingToLoad
-                    return result
+                    return (result, nil)
                 }
                 scope = .partitions(keys)
                 result.entries = keys.map {
@@ -392,28 +534,32 @@ public final class Loader {
                 // Like with like: an entry of an older fingerprint version is compared with the
                 // staged rows fingerprinted in its version (the new entry is written in the
                 // current one).
-                let comparable = existing.fingerprint.version == fingerprint.version || existing.fingerprint.isEmpty
-                    ? fingerprint
-                    : try stagedFingerprints(stagingName, table: table, version: existing.fingerprint.version)
+                let comparable: Fingerprint
+                if existing.fingerprint.version == fingerprint.version || existing.fingerprint.isEmpty {
+                    comparable = fingerprint
+                } else {
+                    guard let stagingName else {
+                        throw LoadKitError(.schema, "an append is compared with an older ledger entry through its staging table")
+                    }
+                    comparable = try stagedFingerprints(stagingName, table: table, version: existing.fingerprint.version)
                         .values.reduce(Fingerprint(version: existing.fingerprint.version)) { $0.combined(with: $1) }
+                }
                 if existing.fingerprint == comparable {
                     result.status = .alreadyLoaded
                     result.entries = [existing]
-                    return result
+                    return (result, nil)
                 }
                 scope = .loadID(loadID)
             } else {
                 if fingerprint.rows == 0 {
                     result.status = .nothingToLoad
-                    return result
+                    return (result, nil)
                 }
                 scope = .nothing
             }
             result.entries = [entry(key, loadID, fingerprint)]
         }
-        let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
-        try destination.commit(plan) { try FailPoint.beforeCommit.reach() }
-        return result
+        return (result, scope)
     }
 
 }

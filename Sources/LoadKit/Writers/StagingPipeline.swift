@@ -1,45 +1,68 @@
 import Foundation
 
-/// Moves staged rows to a second thread, which inserts them into the staging table while the
-/// calling thread goes on parsing, validating and fingerprinting the input.
+/// Moves a load's stored rows to a second thread, which writes them (into a staging table, or
+/// straight into the target for a direct replace) while the calling thread goes on parsing,
+/// validating and fingerprinting the input.
 ///
 /// Parsing (with fingerprinting) and SQLite's insert path each take about half of a load's
-/// staging time, so on a machine with two cores the pipeline nearly halves it. Rows travel in
-/// batches of ``batchRows`` through a queue of at most ``maxQueuedBatches`` batches, so memory
-/// stays bounded whatever the input size.
+/// time, so on a machine with two cores the pipeline nearly halves it. Rows travel in batches
+/// of ``batchRows`` through a queue of at most ``maxQueuedBatches`` batches, so memory stays
+/// bounded whatever the input size: at most `batchRows × (maxQueuedBatches + 2)` rows are in
+/// flight (one batch being filled, the queued ones, one being written).
+///
+/// A direct replace also passes "partition first seen" events (``startPartition(_:)``) in
+/// order with the rows: the writer thread calls the writer's
+/// ``PartitionReplaceWriter/replace(partition:)`` before the first row of that partition.
 final class StagingPipeline: @unchecked Sendable {
-    static let batchRows = 4096
-    static let maxQueuedBatches = 4
+    /// Rows per batch: big enough that the hand-over costs nothing per row, small enough that
+    /// the rows in flight stay a few hundred KiB.
+    static let batchRows = 256
+    static let maxQueuedBatches = 2
 
-    private let staging: any StagingWriter
+    private struct Batch {
+        var values: [Value] = []
+        /// Partitions started before row `row` of this batch, in order (`nil`: the whole table).
+        var starts: [(row: Int, key: String?)] = []
+    }
+
+    private let writer: any RowWriter
+    private let replace: (any PartitionReplaceWriter)?
     private let width: Int
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var queue: [[Value]] = []
+    private var queue: [Batch] = []
     private var closed = false
     private var failure: (any Error)?
     private var done = false
     // Owned by the producer.
-    private var batch: [Value] = []
+    private var batch = Batch()
 
-    /// Starts the consumer thread.
+    /// Starts the writer thread.
     /// - Parameters:
-    ///   - staging: the staging table writer, used only by the consumer thread from now on.
+    ///   - writer: where rows go, used only by the writer thread from now on (until ``finish()``
+    ///     or ``abandon()`` returns).
     ///   - width: values per stored row.
-    init(staging: any StagingWriter, width: Int) {
-        self.staging = staging
+    init(writer: any RowWriter, width: Int) {
+        self.writer = writer
+        self.replace = writer as? any PartitionReplaceWriter
         self.width = width
-        batch.reserveCapacity(width * Self.batchRows)
+        batch.values.reserveCapacity(width * Self.batchRows)
         let thread = Thread { [self] in consume() }
-        thread.name = "loadkit-staging"
+        thread.name = "loadkit-writer"
         thread.start()
     }
 
     /// Queues one stored row; blocks while the queue is full.
-    /// - Throws: the consumer's error, as soon as it has one.
+    /// - Throws: the writer thread's error, as soon as it has one.
     func add(_ row: [Value]) throws {
-        batch.append(contentsOf: row)
-        if batch.count >= width * Self.batchRows { try flush() }
+        batch.values.append(contentsOf: row)
+        if batch.values.count >= width * Self.batchRows { try flush() }
+    }
+
+    /// Starts replacing partition `key` (`nil`: the whole table) before the next row added
+    /// (direct replace only).
+    func startPartition(_ key: String?) {
+        batch.starts.append((batch.values.count / width, key))
     }
 
     private func flush() throws {
@@ -48,15 +71,15 @@ final class StagingPipeline: @unchecked Sendable {
         while queue.count >= Self.maxQueuedBatches && failure == nil { condition.wait() }
         if let failure { throw failure }
         queue.append(batch)
-        batch = []
-        batch.reserveCapacity(width * Self.batchRows)
+        batch = Batch()
+        batch.values.reserveCapacity(width * Self.batchRows)
         condition.broadcast()
     }
 
-    /// Waits until every queued row is staged.
-    /// - Throws: the consumer's first error.
+    /// Waits until every queued row is written.
+    /// - Throws: the writer thread's first error.
     func finish() throws {
-        if !batch.isEmpty { try flush() }
+        if !batch.values.isEmpty || !batch.starts.isEmpty { try flush() }
         condition.lock()
         closed = true
         condition.broadcast()
@@ -66,7 +89,7 @@ final class StagingPipeline: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Stops the consumer after an error on the producer's side and waits for it.
+    /// Stops the writer thread after an error on the producer's side and waits for it.
     func abandon() {
         condition.lock()
         closed = true
@@ -90,15 +113,7 @@ final class StagingPipeline: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             do {
-                try next.withUnsafeBufferPointer { batch in
-                    var start = 0
-                    while start < batch.count {
-                        // A view of one row inside the batch: no copies of its values.
-                        let row = UnsafeBufferPointer(rebasing: batch[start..<start + width])
-                        start += width
-                        try staging.insert(row)
-                    }
-                }
+                try write(next)
             } catch {
                 condition.lock()
                 failure = error
@@ -107,6 +122,25 @@ final class StagingPipeline: @unchecked Sendable {
                 condition.broadcast()
                 condition.unlock()
                 return
+            }
+        }
+    }
+
+    private func write(_ next: Batch) throws {
+        var starts = next.starts[...]
+        try next.values.withUnsafeBufferPointer { values in
+            var row = 0
+            var start = 0
+            while start < values.count || !starts.isEmpty {
+                while let first = starts.first, first.row == row {
+                    try replace?.replace(partition: first.key)
+                    starts = starts.dropFirst()
+                }
+                guard start < values.count else { break }
+                // A view of one row inside the batch: no copies of its values.
+                try writer.insert(UnsafeBufferPointer(rebasing: values[start..<start + width]))
+                start += width
+                row += 1
             }
         }
     }
