@@ -8,8 +8,7 @@ extension DryRun {
     static func print(_ report: Report, json: Bool) throws -> Bool {
         let steps = report.plan
         if json {
-            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(report))
-            Swift.print()
+            try JSONOutput.print(report)
             return report.foreseesFailure
         }
         let width = max(9, steps.map { ($0.partition ?? "-").count }.max() ?? 0)

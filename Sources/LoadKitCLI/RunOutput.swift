@@ -78,8 +78,7 @@ enum RunOutput {
     /// no run (`runId` null) and no items.
     static func printNothingToDo() throws {
         let empty = RunSummary(runID: "", status: .success, items: [], notStarted: 0, seconds: 0)
-        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(RunSummaryJSON(empty)))
-        print()
+        try JSONOutput.print(RunSummaryJSON(empty))
     }
 
     /// Prints the summary, runs the notifier, and ends with the exit code: 0 success, 1 failed
@@ -89,8 +88,7 @@ enum RunOutput {
             FileHandle.standardError.write(Data("loadkit: warning: \(warning)\n".utf8))
         }
         if json {
-            FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(RunSummaryJSON(summary)))
-            print()
+            try JSONOutput.print(RunSummaryJSON(summary))
         } else {
             print(text(summary, title: title))
         }

@@ -17,7 +17,7 @@ import LoadKit
 /// failed task returns its `RunSummary` (status `failed`); calls throw only when nothing
 /// could run (a config or usage error, an unknown table, an unreachable warehouse).
 ///
-/// Calls may come from any thread; one project runs one command at a time per call, and
+/// Calls may come from any thread (each call is one run, as one command is), and
 /// ``cancel()`` interrupts the runs in progress as Ctrl-C does for the command.
 public final class Project: @unchecked Sendable {
     package let config: LoadKitConfig

@@ -67,8 +67,7 @@ extension LoadKitCommand {
                     let runs = try project.runs(limit: limit, failedOnly: failed)
                     if global.json {
                         struct Report: Encodable { var runs: [RunInfo] }
-                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(runs: runs)))
-                        print()
+                        try JSONOutput.print(Report(runs: runs))
                         return
                     }
                     if runs.isEmpty {
@@ -107,8 +106,7 @@ extension LoadKitCommand {
                     let (run, attempts) = try global.openProject().runRecord(runID)
                     if global.json {
                         struct Report: Encodable { var run: RunInfo; var attempts: [AttemptInfo] }
-                        FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(Report(run: run, attempts: attempts)))
-                        print()
+                        try JSONOutput.print(Report(run: run, attempts: attempts))
                         return
                     }
                     print(Runs.line(run))

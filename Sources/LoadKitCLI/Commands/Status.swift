@@ -47,8 +47,7 @@ extension LoadKitCommand {
                 let project = try global.openProject()
                 let report = try project.status(table, from: from, to: to)
                 if global.json {
-                    FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(report))
-                    print()
+                    try JSONOutput.print(report)
                     return
                 }
                 let scheme = try project.config.requireTable(table).scheme!

@@ -119,15 +119,13 @@ extension LoadKitCommand {
                 let project = try global.openProject()
                 if let stepOf {
                     let outcome = try project.verifyStep(table, partition: partition, parent: stepOf)
-                    FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(outcome))
-                    print()
+                    try JSONOutput.print(outcome)
                     return
                 }
                 project.crashStepExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
                 let report = try project.verify(table, partition: partition, inPlace: inPlace)
                 if global.json {
-                    FileHandle.standardOutput.write(try JSONEncoder.sorted.encode(report))
-                    print()
+                    try JSONOutput.print(report)
                 } else {
                     print(Self.text(report))
                 }

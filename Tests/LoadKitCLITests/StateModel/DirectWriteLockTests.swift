@@ -7,23 +7,6 @@ import Testing
 /// overlap with `LOADKIT_FAILPOINT=before_commit:sleep=…`, which holds the open write
 /// transaction in both strategies.
 @Suite struct DirectWriteLockTests {
-    /// Waits (up to 60 s) until some process holds a lock file in the warehouse's lock folder.
-    private func waitForHeldLock(_ project: EventsProject, sourceLocation: SourceLocation = #_sourceLocation) {
-        let folder = project.warehouse + ".loadkit-locks"
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".lock") {
-                let fd = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                defer { close(fd) }
-                if flock(fd, LOCK_SH | LOCK_NB) != 0 { return }
-                flock(fd, LOCK_UN)
-            }
-            usleep(10_000)
-        }
-        Issue.record("no lock was held within 60 s", sourceLocation: sourceLocation)
-    }
-
     @Test("A dynamic load of a partition whose static load holds the write transaction waits for it, then loads")
     func dynamicWaitsForStaticWriter() throws {
         var definition = EventsProject.Definition()
@@ -34,7 +17,7 @@ import Testing
                                                 "id,ts,v,tag\n7,2024-01-01T20:00:00Z,9.5,x\n8,2024-01-02T20:00:00Z,9.5,y\n")
         let holder = try project.start(["load", "--table", "events", "--partition", "2024-01-01", "--json", "--quiet"],
                                        environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=2s"])
-        waitForHeldLock(project)
+        project.waitForHeldLock()
         let second = try project.run(["load", "--table", "events", "--input", other, "--json", "--quiet"])
         let first = holder.wait()
         #expect(first.status == 0, "stderr: \(first.stderr)")

@@ -4,25 +4,6 @@ import Testing
 /// Locks per (table, partition) (SPEC.md §3), made to overlap with `LOADKIT_FAILPOINT=…:sleep=…`
 /// instead of racing two processes.
 @Suite struct PartitionLockTests {
-    /// Waits (up to 60 s) until some process holds a lock file in the warehouse's lock folder,
-    /// so the second process starts only once the first holds its partition.
-    private func waitForHeldLock(_ project: EventsProject, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let folder = project.warehouse + ".loadkit-locks"
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            for name in names where name.hasSuffix(".lock") {
-                let fd = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                defer { close(fd) }
-                if flock(fd, LOCK_SH | LOCK_NB) != 0 { return }
-                flock(fd, LOCK_UN)
-            }
-            usleep(10_000)
-        }
-        Issue.record("no lock was held within 60 s", sourceLocation: sourceLocation)
-    }
-
     @Test("A static and a dynamic load of one partition exclude each other; the second names the holder and lock_timeout")
     func staticAgainstDynamic() throws {
         var definition = EventsProject.Definition()
@@ -31,7 +12,7 @@ import Testing
         try project.day(1)
         let holder = try project.start(["load", "--table", "events", "--partition", "2024-01-01"],
                                        environment: ["LOADKIT_FAILPOINT": "after_staging:sleep=4s"])
-        try waitForHeldLock(project)
+        project.waitForHeldLock()
         let second = try project.run(["load", "--table", "events", "--input", "data/2024-01-01.csv"])
         let first = holder.wait()
         #expect(first.status == 0, "stderr: \(first.stderr)")
@@ -52,7 +33,7 @@ import Testing
         let arguments = ["backfill", "--table", "events", "--from", "2024-01-01", "--to", "2024-01-04", "--json", "--quiet"]
         let slow = ["LOADKIT_FAILPOINT": "after_staging:sleep=300ms"]
         let a = try project.start(arguments, environment: slow)
-        try waitForHeldLock(project)
+        project.waitForHeldLock()
         let b = try project.start(arguments, environment: slow)
         let results = [a.wait(), b.wait()]
         var loaded = 0, skipped = 0
