@@ -70,6 +70,8 @@ import Testing
             // Old rows: days 1–8, some of which the load replaces and some it must leave alone.
             let old = Self.interleaved(days: Array(1...8), count: 400, firstID: 1, offset: 0.5)
             let setup = Loader(destination: try SQLiteDestination(path: f.warehouse))
+            // A fixed clock: the two runs' ledgers are compared column by column, loaded_at included.
+            setup.now = { Self.commitTime }
             var first = LoadRequest(table: table, input: f.input(try f.csv("old.csv", old)),
                                     scope: partitioned ? .dynamic : .wholeTable, runID: "setup")
             first.strategy = .staged
