@@ -81,7 +81,7 @@ func runnerChild(warehouse: String) throws {
     ])
     let partitions = try BackfillRange.partitions(scheme, from: "2013-01-01", to: "2013-12-31", now: Date())
     let runner = Runner(graph: graph, destinations: { try SQLiteDestination(path: warehouse) },
-                        runLog: try SQLiteDestination(path: warehouse), options: .init(concurrency: 2))
+                        runLog: try SQLiteDestination(path: warehouse).forRunRecords(), options: .init(concurrency: 2))
     let clock = ContinuousClock()
     let start = clock.now
     let summary = try runner.run(RunPlan(graph: graph, tasks: ["c"], partitions: partitions), command: "w3", arguments: [])
