@@ -66,6 +66,14 @@ extension SQLiteDestination: RunLog {
         }
     }
 
+    /// The prepared statement for `sql`, kept for the next write of the same shape.
+    private func runLogStatement(_ sql: String) throws -> SQLiteStatement {
+        if let statement = runLogStatements[sql] { return statement }
+        let statement = try connection.prepare(sql)
+        runLogStatements[sql] = statement
+        return statement
+    }
+
     /// Runs a run-log write, explaining a resource fault (disk full, read-only, locked) with the
     /// warehouse's path (``SQLiteResourceFault``).
     private func explainingFaults<T>(_ body: () throws -> T) throws -> T {
@@ -78,7 +86,7 @@ extension SQLiteDestination: RunLog {
 
     public func finishAttempt(_ id: Int64, _ a: AttemptRecord) throws {
         try explainingFaults { try connection.transaction {
-            try connection.prepare("""
+            try runLogStatement("""
                 UPDATE _loadkit_attempts SET status = ?, finished_at = ?, rows = ?, error = ? WHERE rowid = ?
                 """).execute([.text(a.status.rawValue), a.finishedAt.map(Value.text) ?? .null,
                               a.rows.map { .integer(Int64($0)) } ?? .null, a.error.map(Value.text) ?? .null,
@@ -97,7 +105,7 @@ extension SQLiteDestination: RunLog {
     }
 
     private func insertAttempt(_ a: AttemptRecord) throws {
-        try connection.prepare("""
+        try runLogStatement("""
             INSERT INTO _loadkit_attempts(run_id, table_name, partition_key, attempt, status, started_at,
                                           finished_at, rows, error, input)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

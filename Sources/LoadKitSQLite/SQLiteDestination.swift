@@ -23,6 +23,9 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
     private var catalogReady = false
     private var inLoadTransaction = false
     var verifiedTables = Set<String>()
+    /// The run log's statements, prepared once per connection: a runner writes two records per
+    /// attempt, and preparing each anew was a measurable part of W3's per-task cost.
+    var runLogStatements: [String: SQLiteStatement] = [:]
     private var locks: [String: LoadLockFile] = [:]
     private let host = ProcessInfo.processInfo.hostName
     private let pid = getpid()
