@@ -86,13 +86,13 @@ public final class Project: @unchecked Sendable {
     }
 
     /// Runs `plan` as one recorded run and runs the config's notifier at its end.
-    package func execute(_ plan: RunPlan, command: String, arguments: [String], parentRunID: String? = nil,
-                         options: RunOptions, force: Bool = false) throws -> RunSummary {
+    package func execute(_ plan: RunPlan, command: String, runID: String = RunID.make(), arguments: [String],
+                         parentRunID: String? = nil, options: RunOptions, force: Bool = false) throws -> RunSummary {
         let runner = try pipeline.runner(concurrency: options.concurrency, force: force || options.force,
                                          failFast: options.failFast)
         runner.observer = observer
         var summary = try withRegistered(runner) {
-            try runner.run(plan, parentRunID: parentRunID, command: command, arguments: arguments)
+            try runner.run(plan, runID: runID, parentRunID: parentRunID, command: command, arguments: arguments)
         }
         let notify = summary.status == .success ? config.notify.onSuccess : config.notify.onFailure
         if let notify, let warning = Notifier.notify(notify, summary: summary,

@@ -78,6 +78,7 @@ public struct RunSummaryJSON: Encodable {
     var notStarted: Int
     var items: [Item]
     var warnings: [String]
+    var waiting: [RunSummary.WaitingPartition]
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -86,8 +87,10 @@ public struct RunSummaryJSON: Encodable {
         try c.encode(rows, forKey: .rows); try c.encode(counts, forKey: .counts)
         try c.encode(notStarted, forKey: .notStarted); try c.encode(items, forKey: .items)
         try c.encode(warnings, forKey: .warnings)
+        // Only `run --due` waits for sources; other commands' documents keep their shape.
+        if !waiting.isEmpty { try c.encode(waiting, forKey: .waiting) }
     }
-    enum CodingKeys: String, CodingKey { case runId, status, seconds, rows, counts, notStarted, items, warnings }
+    enum CodingKeys: String, CodingKey { case runId, status, seconds, rows, counts, notStarted, items, warnings, waiting }
 
     /// The JSON form of `summary`.
     public init(_ summary: RunSummary) {
@@ -102,6 +105,7 @@ public struct RunSummaryJSON: Encodable {
                  rows: $0.rows, message: $0.message)
         }
         warnings = summary.warnings
+        waiting = summary.waiting
     }
 }
 

@@ -34,9 +34,16 @@ package struct LoadKitConfig {
         }
     }
 
+    /// `notify:` hooks, each a shell command line (SPEC.md §9).
     package struct Notify {
+        /// Every run that ends failed.
         package var onFailure: String?
+        /// Every run that ends successfully (opt-in).
         package var onSuccess: String?
+        /// The first successful run after a failed run of the same scope (command and tables).
+        package var onRecovery: String?
+        /// Once per partition that becomes late.
+        package var onLate: String?
     }
 
     /// What to do with a row of another partition in a static replace.
@@ -53,6 +60,8 @@ package struct LoadKitConfig {
         package var allowEmpty = false
         package var retry: RetrySettings
         package var dependsOn: [String] = []
+        /// When `run --due` loads the table's partitions; `nil` when it is not scheduled.
+        package var schedule: ScheduleConfig?
         /// The line of the table's key in the file, for later errors.
         package var line: Int?
         /// The line and column of the table's `sql` key, for errors in its query.
