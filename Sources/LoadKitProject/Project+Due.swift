@@ -39,8 +39,13 @@ extension Project {
             summary = try execute(due.plan, command: "run", runID: runID,
                                   arguments: arguments(["run", "--due"] + (table.map { ["--table", $0] } ?? [])),
                                   options: RunOptions())
+            // Waiting partitions are facts of the call, not of the run: the run itself succeeded.
         }
         summary.waiting = waiting
+        let recorded = arguments(["run", "--due"] + (table.map { ["--table", $0] } ?? []))
+        if let warning = try notifyLate(due.late, summary: summary, arguments: recorded) {
+            summary.warnings.append(warning)
+        }
         return summary
     }
 

@@ -26,6 +26,7 @@ public final class Project: @unchecked Sendable {
     private var crashExecutable: String?
     private var runners: [ObjectIdentifier: Runner] = [:]
     private var currentObserver: (any RunObserver)?
+    private var stopping = false
 
     /// Opens the project described by a config file. Transforms are checked when something
     /// first runs (a `status` or `fingerprint` works even when one of them is refused).
@@ -80,8 +81,10 @@ public final class Project: @unchecked Sendable {
     }
 
     /// Interrupts the runs in progress: no new task starts, running loads finish or roll back,
-    /// retries stop waiting, and each run is recorded `interrupted` (as Ctrl-C does).
+    /// retries stop waiting, each run is recorded `interrupted` (as Ctrl-C does), and a
+    /// notification hook still running is killed.
     public func cancel() {
+        lock.withLock { stopping = true }
         for runner in lock.withLock({ Array(runners.values) }) { runner.cancel() }
     }
 
@@ -94,13 +97,12 @@ public final class Project: @unchecked Sendable {
         var summary = try withRegistered(runner) {
             try runner.run(plan, runID: runID, parentRunID: parentRunID, command: command, arguments: arguments)
         }
-        let notify = summary.status == .success ? config.notify.onSuccess : config.notify.onFailure
-        if let notify, let warning = Notifier.notify(notify, summary: summary,
-                                                      workingDirectory: URL(fileURLWithPath: config.file).deletingLastPathComponent().path) {
-            summary.warnings.append(warning)
-        }
+        summary.warnings += notifyRun(summary, command: command, arguments: arguments, parentRunID: parentRunID)
         return summary
     }
+
+    /// Whether ``cancel()`` was called: a notification hook still running is then killed.
+    package var isStopping: Bool { lock.withLock { stopping } }
 
     /// Runs `body` with `runner` known to ``cancel()``.
     package func withRegistered<T>(_ runner: Runner, _ body: () throws -> T) rethrows -> T {

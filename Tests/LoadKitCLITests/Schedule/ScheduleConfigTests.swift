@@ -41,3 +41,28 @@ import Testing
         #expect(result.stderr.contains("no table has a schedule"), "stderr: \(result.stderr)")
     }
 }
+
+/// `loadkit schedule print-cron|print-systemd`: the lines to install.
+@Suite struct SchedulePrintTests {
+    @Test("print-cron prints one crontab line calling run --due with absolute paths")
+    func cron() throws {
+        let project = try EventsProject.scheduled("start: 2024-01-01")
+        let result = try project.run(["schedule", "print-cron", "--every", "10"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let config = URL(fileURLWithPath: project.config).standardizedFileURL.path
+        let line = try #require(result.stdout.split(separator: "\n").last.map(String.init))
+        #expect(line.hasPrefix("*/10 * * * * /"))
+        #expect(line.contains(" run --due --quiet --config \(config) >> "))
+    }
+
+    @Test("print-systemd prints a oneshot service with SuccessExitStatus=75 and a persistent timer")
+    func systemd() throws {
+        let project = try EventsProject.scheduled("start: 2024-01-01")
+        let result = try project.run(["schedule", "print-systemd", "--every", "15"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\nSuccessExitStatus=75\n"))
+        #expect(result.stdout.contains("\nOnCalendar=*:0/15\nPersistent=true\n"))
+        #expect(result.stdout.contains(" run --due --quiet --config \(URL(fileURLWithPath: project.config).standardizedFileURL.path)\n"))
+        #expect(try project.run(["schedule", "print-cron", "--every", "0"]).status == 64)
+    }
+}
