@@ -48,6 +48,8 @@ public final class Project: @unchecked Sendable {
 
     package init(config: LoadKitConfig) throws {
         _ = try Warehouse(config: config)
+        // SQLite reads its temp directory from the environment when it first needs one.
+        if let tempDir = config.tempDir { setenv("SQLITE_TMPDIR", tempDir, 1) }
         self.config = config
     }
 
@@ -91,6 +93,8 @@ public final class Project: @unchecked Sendable {
     /// Runs `plan` as one recorded run and runs the config's notifier at its end.
     package func execute(_ plan: RunPlan, command: String, runID: String = RunID.make(), arguments: [String],
                          parentRunID: String? = nil, options: RunOptions, force: Bool = false) throws -> RunSummary {
+        // Before anything is written, the run record included.
+        try SpacePreflight.check(plan, config: config, concurrency: options.concurrency ?? config.defaults.concurrency)
         let runner = try pipeline.runner(concurrency: options.concurrency, force: force || options.force,
                                          failFast: options.failFast)
         runner.observer = observer

@@ -3,7 +3,7 @@ import LoadKit
 import Yams
 
 extension LoadKitConfig {
-    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify"]
+    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir"]
     package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
                             "retry", "depends_on", "sql", "schedule"]
     package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
@@ -109,8 +109,17 @@ extension LoadKitConfig {
                 }
             }
         }
-        return LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
-                             tables: tables, notify: notify)
+        var config = LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
+                                   tables: tables, notify: notify)
+        if let node = entries["temp_dir"] {
+            let path = resolve(try node.nonEmptyString(), against: directory)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw node.error("'\(path)' is not a directory; temp_dir names an existing folder for SQLite's temp files")
+            }
+            config.tempDir = path
+        }
+        return config
     }
 
     /// `depends_on` must not loop back: the first cycle found is named, at the `depends_on`

@@ -14,6 +14,8 @@ package struct LoadKitConfig {
     /// The tables in the order the file declares them.
     package var tables: [TableConfig]
     package var notify: Notify
+    /// Where SQLite writes its temp files (staging tables), resolved; `nil` for SQLite's default.
+    package var tempDir: String?
 
     /// The table named `name`, if declared.
     package func table(_ name: String) -> TableConfig? { tables.first { $0.name == name } }
