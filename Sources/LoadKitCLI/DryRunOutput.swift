@@ -23,7 +23,7 @@ extension DryRun {
                 + s.action.padding(toLength: actionWidth, withPad: " ", startingAt: 0) + "  " + s.reason)
         }
         let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
-        Swift.print("dry run: " + ["load", "reload", "skip", "fail", "upstream_failed"].compactMap { action in
+        Swift.print("dry run: " + ["load", "reload", "skip", "wait", "fail", "upstream_failed"].compactMap { action in
             counts[action].map { "\($0) \(action)" }
         }.joined(separator: ", ") + "; nothing was written")
         return report.foreseesFailure

@@ -4,13 +4,15 @@ import LoadKit
 import LoadKitProject
 
 /// The one place where errors become exit codes (documented in README.md):
-/// 0 success, 1 a task failed or the input was bad, 64 a usage or config error.
+/// 0 success, 1 a task failed or the input was bad, 64 a usage or config error, 75 another
+/// `run --due` is active (`EX_TEMPFAIL`: try again later).
 ///
 /// With `--json` an error that ends a command also prints one JSON document on stdout
 /// (SPEC.md §3), the error document ``Document``; the human message still goes to stderr.
 enum ExitStatus {
     static let failure: Int32 = 1
     static let usage: Int32 = 64
+    static let busy: Int32 = 75
 
     /// Whether errors are also printed as a JSON document: set once by ``LoadKitCommand/main()``
     /// from the arguments (`--json`) before anything runs, read when an error is reported.
@@ -20,6 +22,7 @@ enum ExitStatus {
     static func code(for error: any Error) -> Int32 {
         switch error {
         case is ConfigError, is ValidationError, is UsageError: return usage
+        case is RunDueBusyError: return busy
         case let error as LoadKitError where error.code == .schema || error.code == .partitionKey || error.code == .graph
                                              || error.code == .transformNotReadOnly: return usage
         default: return failure
@@ -90,6 +93,8 @@ enum ExitStatus {
             return Document(error: .init(code: "load.failed", message: error.message))
         case is UsageError, is ValidationError:
             return Document(error: .init(code: "usage", message: "\(error)"))
+        case is RunDueBusyError:
+            return Document(error: .init(code: "busy", message: "\(error)"))
         default:
             return Document(error: .init(code: "error", message: "\(error)"))
         }

@@ -15,10 +15,11 @@ struct LoadKitCommand: ParsableCommand {
             "message", "file", "line", "column", "key"}}, the fields known.
 
             Exit codes: 0 success, 1 a task failed or input was bad, 64 usage or config \
-            error; each command's help says what they mean for it.
+            error, 75 another run --due is active; each command's help says what they mean \
+            for it.
             """,
         version: version,
-        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Verify.self, Fingerprint.self, GC.self, Check.self]
+        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Verify.self, Fingerprint.self, GC.self, Check.self, Schedule.self]
     )
 
     /// Parses the arguments with the global options moved after the subcommand

@@ -6,16 +6,20 @@ import LoadKitProject
 struct StatusView {
     let color: Bool
 
-    static let symbols: [PartitionState: String] = [.loaded: "■", .failed: "✗", .missing: "·", .stale: "~", .running: "▶"]
-    static let colors: [PartitionState: String] = [.loaded: "32", .failed: "31", .missing: "2", .stale: "33", .running: "36"]
+    static let symbols: [PartitionState: String] = [.loaded: "■", .failed: "✗", .missing: "·", .stale: "~", .running: "▶",
+                                                  .waiting: "…", .late: "!"]
+    static let colors: [PartitionState: String] = [.loaded: "32", .failed: "31", .missing: "2", .stale: "33", .running: "36",
+                                                 .waiting: "34", .late: "35"]
 
     func cell(_ state: PartitionState) -> String {
         let symbol = Self.symbols[state]!
         return color ? "\u{1B}[\(Self.colors[state]!)m\(symbol)\u{1B}[0m" : symbol
     }
 
-    var legend: String {
+    /// The legend; `waiting` and `late` only for a scheduled table (`scheduled`).
+    func legend(scheduled: Bool = false) -> String {
         "legend: \(cell(.loaded)) loaded  \(cell(.failed)) failed  \(cell(.missing)) missing  \(cell(.stale)) stale (source or definition changed)  \(cell(.running)) running"
+            + (scheduled ? "  \(cell(.waiting)) waiting (source not there yet)  \(cell(.late)) late" : "")
     }
 
     func render(table: String, scheme: PartitionScheme, partitions: [Partition], states: [PartitionStatus]) -> String {
@@ -32,13 +36,17 @@ struct StatusView {
                 out += "\(p.key)  \(cell(s.state)) \(s.state.rawValue)" + (s.rows.map { "  " + Count.of($0, "row") } ?? "") + "\n"
             }
         }
-        out += legend + "\n"
         let counts = Dictionary(grouping: states, by: \.state).mapValues(\.count)
-        out += [PartitionState.loaded, .failed, .missing, .stale, .running].filter { $0 != .running || counts[$0] != nil }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
+        out += legend(scheduled: counts[.waiting] != nil || counts[.late] != nil) + "\n"
+        out += [PartitionState.loaded, .failed, .missing, .stale, .running, .waiting, .late]
+            .filter { ($0 != .running && $0 != .waiting && $0 != .late) || counts[$0] != nil }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
             .joined(separator: ", ") + "\n"
         for s in states where s.state == .failed {
             let holds = s.rows.map { "keeps \(Count.of($0, "row")) of the load at \(s.loadedAt ?? "?")" } ?? "holds nothing"
             out += "failed \(s.partition) (\(holds)): \(s.error ?? "")\n"
+        }
+        for s in states where s.state == .late {
+            out += "late \(s.partition): \(s.reason ?? "not loaded")\n"
         }
         let stale = Dictionary(grouping: states.filter { $0.state == .stale }, by: { $0.reason ?? "changed" })
         for (reason, group) in stale.sorted(by: { $0.key < $1.key }) {

@@ -6,8 +6,11 @@ import LoadKitSQLite
 package enum PartitionStates {
     /// The states of `partitions` of `table`, from the ledger, the latest attempts and the
     /// sources and definition as they are now. Reads only (after marking runs whose process
-    /// died `interrupted`, which writes only the run log).
-    package static func compute(table: LoadKitConfig.TableConfig, partitions: [Partition], config: LoadKitConfig) throws -> [PartitionStatus] {
+    /// died `interrupted`, which writes only the run log). For a scheduled table, a due
+    /// partition not loaded is `waiting` while its source file is absent and `late` once its
+    /// `expected_by` (after `now`) has passed.
+    package static func compute(table: LoadKitConfig.TableConfig, partitions: [Partition], config: LoadKitConfig,
+                                now: Date) throws -> [PartitionStatus] {
         try reap(config)
         let destination = try Warehouse(config: config).openForReading()
         let ledger = Dictionary((try destination?.ledger(table: table.name) ?? []).compactMap { entry in
@@ -30,7 +33,7 @@ package enum PartitionStates {
                                            loadedAt: entry?.loadedAt, error: attempt.error, kept: entry != nil)
                 }
             }
-            guard let entry else { return PartitionStatus(partition: p.key, state: .missing) }
+            guard let entry else { return try unloaded(p, table: table, now: now) }
             var current: String?
             if let source = table.source {
                 let path = p.fill(source.path)
@@ -50,6 +53,22 @@ package enum PartitionStates {
             return PartitionStatus(partition: p.key, state: reason == nil ? .loaded : .stale, rows: entry.fingerprint.rows,
                                    loadedAt: entry.loadedAt, error: nil, reason: reason)
         }
+    }
+
+    /// The state of a partition with no ledger entry and no failed or running attempt:
+    /// `missing`, or for a due partition of a scheduled table `waiting` or `late`.
+    private static func unloaded(_ p: Partition, table: LoadKitConfig.TableConfig, now: Date) throws -> PartitionStatus {
+        guard let schedule = table.schedule, let scheme = table.scheme,
+              try schedule.isDue(p, scheme: scheme, now: now) else {
+            return PartitionStatus(partition: p.key, state: .missing)
+        }
+        let absent = table.source.map { p.fill($0.path) }.flatMap { FileManager.default.fileExists(atPath: $0) ? nil : $0 }
+        let reason = absent.map { "source file not found yet: " + InputIdentity.displayName(of: $0) }
+        if schedule.isLate(p, now: now) {
+            return PartitionStatus(partition: p.key, state: .late, reason: reason ?? "due, not loaded yet")
+        }
+        return absent == nil ? PartitionStatus(partition: p.key, state: .missing)
+            : PartitionStatus(partition: p.key, state: .waiting, reason: reason)
     }
 
     /// Marks runs whose process died `interrupted`, so no command shows them `running`.

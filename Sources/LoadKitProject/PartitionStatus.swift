@@ -12,6 +12,11 @@ public enum PartitionState: String, Codable, Sendable {
     case stale
     /// An attempt of a live run is loading it now.
     case running
+    /// Scheduled and due, but its source file is not there yet, and its `expected_by` has not
+    /// passed (SPEC.md §9); `run --due` does not attempt it.
+    case waiting
+    /// Scheduled, not loaded, and its `expected_by` has passed.
+    case late
 }
 
 /// One partition's state, as `loadkit status --json` prints it:
@@ -29,7 +34,8 @@ public struct PartitionStatus: Codable, Sendable, Equatable {
     public var loadedAt: String?
     /// The latest attempt's error, for a failed partition.
     public var error: String?
-    /// Why it is stale: `source changed`, `source file is gone`, `definition changed`.
+    /// Why it is stale (`source changed`, `source file is gone`, `definition changed`), or what a
+    /// waiting or late partition waits for (`source file not found yet: data/2024-01-03.csv`).
     public var reason: String?
     /// For a failed partition: whether it still holds the rows of an earlier load.
     public var kept: Bool?

@@ -2,12 +2,14 @@ import Foundation
 import LoadKit
 
 extension Project {
-    /// Each partition's state (`loaded`, `failed`, `missing`, `stale`, `running`), as
+    /// Each partition's state (`loaded`, `failed`, `missing`, `stale`, `running`, and for a
+    /// scheduled table `waiting` and `late`), as
     /// `loadkit status --table T --json`. Reads only; runs whose process died are marked
     /// `interrupted` first (which writes only the run log).
     /// - Parameters:
     ///   - table: a partitioned table of the config.
-    ///   - from: the first partition key; `nil` spans every partition loaded or attempted.
+    ///   - from: the first partition key; `nil` spans every partition loaded or attempted
+    ///     (for a scheduled table: from its `schedule.start` through the last due partition).
     ///   - to: the last partition key; `nil` means the last complete one (with `from`) or the
     ///     newest known (without).
     /// - Throws: ``UsageError`` for an unpartitioned table or a bad key.
@@ -18,8 +20,19 @@ extension Project {
                 + "and `loadkit runs` show its state")
         }
         let partitions: [Partition]
+        let now = try WallClock.now()
         if let from {
-            partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: try WallClock.now())
+            partitions = try BackfillRange.partitions(scheme, from: from, to: to, now: now)
+        } else if let schedule = tableConfig.schedule {
+            // A scheduled table spans its schedule: from `start` through the last due partition
+            // (or the newest known one, or `to`), so waiting and late partitions show.
+            let known = try PartitionStates.knownKeys(table: table, config: config)
+                .compactMap { try? scheme.partition(forKey: $0) }.sorted()
+            let first = try schedule.firstPartition(scheme)
+            let due = try schedule.duePartitions(scheme, now: now).last
+            let last = try to.map { try BackfillRange.lastPartition(scheme, forKey: $0) }
+                ?? [due, known.last].compactMap { $0 }.max()
+            partitions = last.map { $0 >= first ? scheme.partitions(from: min(first, known.first ?? first), through: $0) : [] } ?? []
         } else {
             let known = try PartitionStates.knownKeys(table: table, config: config)
                 .compactMap { try? scheme.partition(forKey: $0) }.sorted()
@@ -29,7 +42,7 @@ extension Project {
                 partitions = []
             }
         }
-        let states = try PartitionStates.compute(table: tableConfig, partitions: partitions, config: config)
+        let states = try PartitionStates.compute(table: tableConfig, partitions: partitions, config: config, now: now)
         return StatusReport(table: table, granularity: scheme.granularity.rawValue, partitions: states,
                             counts: Dictionary(grouping: states, by: { $0.state.rawValue }).mapValues(\.count))
     }

@@ -26,6 +26,7 @@ public final class Project: @unchecked Sendable {
     private var crashExecutable: String?
     private var runners: [ObjectIdentifier: Runner] = [:]
     private var currentObserver: (any RunObserver)?
+    private var stopping = false
 
     /// Opens the project described by a config file. Transforms are checked when something
     /// first runs (a `status` or `fingerprint` works even when one of them is refused).
@@ -47,6 +48,8 @@ public final class Project: @unchecked Sendable {
 
     package init(config: LoadKitConfig) throws {
         _ = try Warehouse(config: config)
+        // SQLite reads its temp directory from the environment when it first needs one.
+        if let tempDir = config.tempDir { setenv("SQLITE_TMPDIR", tempDir, 1) }
         self.config = config
     }
 
@@ -80,27 +83,30 @@ public final class Project: @unchecked Sendable {
     }
 
     /// Interrupts the runs in progress: no new task starts, running loads finish or roll back,
-    /// retries stop waiting, and each run is recorded `interrupted` (as Ctrl-C does).
+    /// retries stop waiting, each run is recorded `interrupted` (as Ctrl-C does), and a
+    /// notification hook still running is killed.
     public func cancel() {
+        lock.withLock { stopping = true }
         for runner in lock.withLock({ Array(runners.values) }) { runner.cancel() }
     }
 
     /// Runs `plan` as one recorded run and runs the config's notifier at its end.
-    package func execute(_ plan: RunPlan, command: String, arguments: [String], parentRunID: String? = nil,
-                         options: RunOptions, force: Bool = false) throws -> RunSummary {
+    package func execute(_ plan: RunPlan, command: String, runID: String = RunID.make(), arguments: [String],
+                         parentRunID: String? = nil, options: RunOptions, force: Bool = false) throws -> RunSummary {
+        // Before anything is written, the run record included.
+        try SpacePreflight.check(plan, config: config, concurrency: options.concurrency ?? config.defaults.concurrency)
         let runner = try pipeline.runner(concurrency: options.concurrency, force: force || options.force,
                                          failFast: options.failFast)
         runner.observer = observer
         var summary = try withRegistered(runner) {
-            try runner.run(plan, parentRunID: parentRunID, command: command, arguments: arguments)
+            try runner.run(plan, runID: runID, parentRunID: parentRunID, command: command, arguments: arguments)
         }
-        let notify = summary.status == .success ? config.notify.onSuccess : config.notify.onFailure
-        if let notify, let warning = Notifier.notify(notify, summary: summary,
-                                                      workingDirectory: URL(fileURLWithPath: config.file).deletingLastPathComponent().path) {
-            summary.warnings.append(warning)
-        }
+        summary.warnings += notifyRun(summary, command: command, arguments: arguments, parentRunID: parentRunID)
         return summary
     }
+
+    /// Whether ``cancel()`` was called: a notification hook still running is then killed.
+    package var isStopping: Bool { lock.withLock { stopping } }
 
     /// Runs `body` with `runner` known to ``cancel()``.
     package func withRegistered<T>(_ runner: Runner, _ body: () throws -> T) rethrows -> T {

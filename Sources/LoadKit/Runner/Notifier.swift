@@ -1,48 +1,135 @@
 import Foundation
 
-/// Runs a user's notification command at the end of a run (`notify.on_failure` /
-/// `notify.on_success`): `/bin/sh -c COMMAND` with `LOADKIT_RUN_ID`, `LOADKIT_STATUS` and
-/// `LOADKIT_FAILED_COUNT` in its environment and the run summary as JSON on standard input.
+/// Runs a user's notification hook (`notify.on_failure`, `on_success`, `on_recovery`,
+/// `on_late`; SPEC.md §9): `/bin/sh -c COMMAND` in its own process group, with
+/// `LOADKIT_EVENT`, `LOADKIT_RUN_ID`, `LOADKIT_STATUS` and `LOADKIT_FAILED_COUNT` in its
+/// environment and the ``RunNotification`` JSON (`loadkit.run/1`) on standard input.
 ///
-/// A notifier that fails (cannot start, exits non-zero) never changes the run's outcome: the
-/// problem is returned as a warning for the caller to print.
+/// A hook never changes the run's outcome and never holds loadkit: one that cannot start or
+/// exits non-zero is returned as a warning; one still running after `timeout` (30 s unless
+/// `LOADKIT_HOOK_TIMEOUT` says otherwise, e.g. `500ms`) or when `isCancelled` turns true
+/// (SIGTERM) is killed, with its whole process group (`SIGKILL`), and reported. Its stdin is
+/// a file, so a hook that never reads cannot block the writer either.
 public enum Notifier {
-    /// Runs `command` for `summary`.
+    /// The environment variable that replaces the 30 s hook timeout (a duration, e.g. `2s`).
+    public static let timeoutVariable = "LOADKIT_HOOK_TIMEOUT"
+
+    /// The hook timeout: `LOADKIT_HOOK_TIMEOUT` when set and valid, else 30 s.
+    public static func timeout(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
+        environment[timeoutVariable].flatMap { try? Duration(parsing: $0) } ?? .seconds(30)
+    }
+
+    /// Runs hook `command` with `payload`.
     /// - Parameters:
     ///   - command: a shell command line.
-    ///   - summary: the finished run.
+    ///   - payload: the notification; its JSON goes to the hook's stdin.
     ///   - workingDirectory: where the command runs (the config file's folder).
-    /// - Returns: a warning when the command could not run or failed; `nil` when it succeeded.
-    public static func notify(_ command: String, summary: RunSummary, workingDirectory: String?) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        let failed = summary.count(.failed) + summary.count(.upstreamFailed)
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "LOADKIT_RUN_ID": summary.runID,
-            "LOADKIT_STATUS": summary.status.rawValue,
-            "LOADKIT_FAILED_COUNT": String(failed),
+    ///   - timeout: how long it may run before it is killed.
+    ///   - isCancelled: polled while the hook runs; `true` kills it (loadkit is stopping).
+    /// - Returns: a warning when the hook could not run, failed, or was killed; `nil` when it
+    ///   succeeded.
+    public static func run(_ command: String, payload: RunNotification, workingDirectory: String?,
+                           timeout: Duration = Notifier.timeout(),
+                           isCancelled: @escaping @Sendable () -> Bool = { false }) -> String? {
+        let json = (try? JSONEncoder.sorted.encode(payload)) ?? Data()
+        let input = FileManager.default.temporaryDirectory
+            .appendingPathComponent("loadkit-hook-\(UUID().uuidString).json").path
+        guard FileManager.default.createFile(atPath: input, contents: json) else {
+            return "notify hook '\(command)' could not start: cannot write its input file \(input)"
+        }
+        defer { unlink(input) }
+        let environment = ProcessInfo.processInfo.environment.merging([
+            "LOADKIT_EVENT": payload.event,
+            "LOADKIT_RUN_ID": payload.runId ?? "",
+            "LOADKIT_STATUS": payload.status ?? "",
+            "LOADKIT_FAILED_COUNT": String(payload.failures.count),
         ]) { $1 }
-        let input = Pipe()
-        process.standardInput = input
-        // The command's output goes to stderr: stdout belongs to loadkit (one JSON document with --json).
-        process.standardOutput = FileHandle.standardError
+        let pid: pid_t
         do {
-            try process.run()
+            pid = try spawn(command, stdin: input, workingDirectory: workingDirectory, environment: environment)
         } catch {
-            return "notify command could not start: \(error)"
+            return "notify hook '\(command)' could not start: \(error)"
         }
-        let json = (try? JSONEncoder.sorted.encode(RunSummaryJSON(summary))) ?? Data()
-        // A command that does not read stdin closes the pipe early; that is not its failure.
-        signal(SIGPIPE, SIG_IGN)
-        try? input.fileHandleForWriting.write(contentsOf: json)
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            return "notify command '\(command)' exited with status \(process.terminationStatus)"
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var status: Int32 = 0
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            if done < 0 && errno != EINTR { return "notify hook '\(command)': cannot wait for it: \(String(cString: strerror(errno)))" }
+            let stopping = isCancelled()
+            if stopping || clock.now >= deadline {
+                kill(-pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let seconds = (timeout.seconds * 10).rounded() / 10
+                return stopping
+                    ? "notify hook '\(command)' was killed: loadkit is stopping"
+                    : "notify hook '\(command)' was killed after running \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (the hook timeout)"
+            }
+            usleep(10_000)
         }
+        // Whatever the hook left running in its group does not outlive the call either.
+        kill(-pid, SIGKILL)
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        if !exited { return "notify hook '\(command)' was ended by signal \(status & 0x7f)" }
+        if code != 0 { return "notify command '\(command)' exited with status \(code)" }
         return nil
+    }
+
+    /// Starts `/bin/sh -c command` as the leader of a new process group, stdin from the file
+    /// `stdin`, stdout to loadkit's stderr (stdout belongs to loadkit: one JSON document with
+    /// `--json`).
+    private static func spawn(_ command: String, stdin: String, workingDirectory: String?,
+                              environment: [String: String]) throws -> pid_t {
+        if let workingDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: workingDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw HookError(message: "no such directory: \(workingDirectory)")
+            }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // The hook gets default signal handling, whatever loadkit ignores (SIGPIPE, SIGTERM).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        // glibc's posix_spawn has no portable chdir action: a first shell changes directory
+        // (the folder and command passed as arguments, never spliced into the script).
+        let words: [String] = workingDirectory.map { ["/bin/sh", "-c", #"cd -- "$1" && exec /bin/sh -c "$2""#, "sh", $0, command] }
+            ?? ["/bin/sh", "-c", command]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in arguments + env { free(p) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments, env)
+        guard result == 0 else { throw HookError(message: String(cString: strerror(result))) }
+        return pid
+    }
+
+    private struct HookError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    /// Runs `command` for `summary` with a `failure` or `success` payload of the summary alone
+    /// (no command line, host or times): for library callers of the runner without a project.
+    /// - Returns: a warning, as ``run(_:payload:workingDirectory:timeout:isCancelled:)``.
+    public static func notify(_ command: String, summary: RunSummary, workingDirectory: String?) -> String? {
+        let payload = RunNotification(event: summary.status == .success ? "success" : "failure", summary: summary,
+                                      command: "", host: ProcessInfo.processInfo.hostName, warehouse: "",
+                                      startedAt: nil, finishedAt: nil,
+                                      rerun: summary.runID.isEmpty ? nil : "loadkit rerun \(summary.runID)")
+        return run(command, payload: payload, workingDirectory: workingDirectory)
     }
 }
 
@@ -78,6 +165,7 @@ public struct RunSummaryJSON: Encodable {
     var notStarted: Int
     var items: [Item]
     var warnings: [String]
+    var waiting: [RunSummary.WaitingPartition]
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -86,8 +174,10 @@ public struct RunSummaryJSON: Encodable {
         try c.encode(rows, forKey: .rows); try c.encode(counts, forKey: .counts)
         try c.encode(notStarted, forKey: .notStarted); try c.encode(items, forKey: .items)
         try c.encode(warnings, forKey: .warnings)
+        // Only `run --due` waits for sources; other commands' documents keep their shape.
+        if !waiting.isEmpty { try c.encode(waiting, forKey: .waiting) }
     }
-    enum CodingKeys: String, CodingKey { case runId, status, seconds, rows, counts, notStarted, items, warnings }
+    enum CodingKeys: String, CodingKey { case runId, status, seconds, rows, counts, notStarted, items, warnings, waiting }
 
     /// The JSON form of `summary`.
     public init(_ summary: RunSummary) {
@@ -102,6 +192,7 @@ public struct RunSummaryJSON: Encodable {
                  rows: $0.rows, message: $0.message)
         }
         warnings = summary.warnings
+        waiting = summary.waiting
     }
 }
 

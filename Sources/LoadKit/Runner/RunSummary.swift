@@ -31,6 +31,27 @@ public struct RunSummary: Sendable {
     public var seconds: Double
     /// Messages about the run itself (a failing notifier, for example).
     public var warnings: [String] = []
+    /// Due partitions `run --due` did not run because a source file is not there yet
+    /// (SPEC.md §9); empty for every other command.
+    public var waiting: [WaitingPartition] = []
+
+    /// A due partition whose source file does not exist yet: `waiting` until its table's
+    /// `expected_by`, then `late`.
+    public struct WaitingPartition: Sendable, Equatable, Codable {
+        /// The scheduled table.
+        public var table: String
+        /// The partition key.
+        public var partition: String
+        /// `waiting` or `late`.
+        public var state: String
+        /// The source file it waits for.
+        public var path: String
+
+        /// Creates one.
+        public init(table: String, partition: String, state: String, path: String) {
+            self.table = table; self.partition = partition; self.state = state; self.path = path
+        }
+    }
 
     /// Creates a summary.
     public init(runID: String, status: RunStatus, items: [ItemResult], notStarted: Int, seconds: Double) {

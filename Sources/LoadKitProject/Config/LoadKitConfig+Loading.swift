@@ -3,9 +3,9 @@ import LoadKit
 import Yams
 
 extension LoadKitConfig {
-    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify"]
+    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir"]
     package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
-                            "retry", "depends_on", "sql"]
+                            "retry", "depends_on", "sql", "schedule"]
     package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
     package static let partitionKeys = ["column", "granularity", "from", "timezone"]
     package static let retryKeys = ["attempts", "initial_delay", "max_delay"]
@@ -99,13 +99,27 @@ extension LoadKitConfig {
 
         var notify = Notify()
         if let node = entries["notify"] {
-            for (key, value) in try node.mapping(allowed: ["on_failure", "on_success"]) {
+            for (key, value) in try node.mapping(allowed: ["on_failure", "on_success", "on_recovery", "on_late"]) {
                 let command = try value.nonEmptyString()
-                if key == "on_failure" { notify.onFailure = command } else { notify.onSuccess = command }
+                switch key {
+                case "on_failure": notify.onFailure = command
+                case "on_success": notify.onSuccess = command
+                case "on_recovery": notify.onRecovery = command
+                default: notify.onLate = command
+                }
             }
         }
-        return LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
-                             tables: tables, notify: notify)
+        var config = LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
+                                   tables: tables, notify: notify)
+        if let node = entries["temp_dir"] {
+            let path = resolve(try node.nonEmptyString(), against: directory)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw node.error("'\(path)' is not a directory; temp_dir names an existing folder for SQLite's temp files")
+            }
+            config.tempDir = path
+        }
+        return config
     }
 
     /// `depends_on` must not loop back: the first cycle found is named, at the `depends_on`
@@ -159,6 +173,7 @@ extension LoadKitConfig {
         var sourceNode: YAMLNode?
         var columnsNode: YAMLNode?
         var partitionNode: YAMLNode?
+        var scheduleNode: YAMLNode?
         for (key, value) in try node.mapping(allowed: tableKeys) {
             switch key {
             case "source": sourceNode = value
@@ -169,6 +184,7 @@ extension LoadKitConfig {
             case "allow_empty": table.allowEmpty = try value.bool()
             case "retry": table.retry = try retry(value, base: defaults.retry)
             case "depends_on": table.dependsOn = try value.strings()
+            case "schedule": scheduleNode = value
             default:
                 table.sql = try value.nonEmptyString()
                 if case .mapping(let mapping) = node.node, let key = mapping.first(where: { $0.key.string == "sql" })?.key {
@@ -181,6 +197,7 @@ extension LoadKitConfig {
             table.partition = try partition(partitionNode, schema: table.schema, isSQL: table.sql != nil,
                                             timeZone: timeZone)
         }
+        if let scheduleNode { table.schedule = try schedule(scheduleNode, scheme: table.scheme) }
         switch (sourceNode, table.sql) {
         case (nil, nil):
             throw node.error("a table needs either 'source' (a file to load) or 'sql' (a transform)")

@@ -14,6 +14,8 @@ package struct LoadKitConfig {
     /// The tables in the order the file declares them.
     package var tables: [TableConfig]
     package var notify: Notify
+    /// Where SQLite writes its temp files (staging tables), resolved; `nil` for SQLite's default.
+    package var tempDir: String?
 
     /// The table named `name`, if declared.
     package func table(_ name: String) -> TableConfig? { tables.first { $0.name == name } }
@@ -34,9 +36,16 @@ package struct LoadKitConfig {
         }
     }
 
+    /// `notify:` hooks, each a shell command line (SPEC.md §9).
     package struct Notify {
+        /// Every run that ends failed.
         package var onFailure: String?
+        /// Every run that ends successfully (opt-in).
         package var onSuccess: String?
+        /// The first successful run after a failed run of the same scope (command and tables).
+        package var onRecovery: String?
+        /// Once per partition that becomes late.
+        package var onLate: String?
     }
 
     /// What to do with a row of another partition in a static replace.
@@ -53,6 +62,8 @@ package struct LoadKitConfig {
         package var allowEmpty = false
         package var retry: RetrySettings
         package var dependsOn: [String] = []
+        /// When `run --due` loads the table's partitions; `nil` when it is not scheduled.
+        package var schedule: ScheduleConfig?
         /// The line of the table's key in the file, for later errors.
         package var line: Int?
         /// The line and column of the table's `sql` key, for errors in its query.

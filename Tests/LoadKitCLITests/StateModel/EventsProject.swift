@@ -25,6 +25,10 @@ struct EventsProject {
         var retry = "{ attempts: 1 }"
         var lockTimeout = "5s"
         var transformSQL = "SELECT day, count(*) AS n, sum(v) AS total FROM events WHERE day = :partition GROUP BY day"
+        /// More keys of `events`, indented by four spaces (a `schedule:` block, say).
+        var eventsExtra = ""
+        /// A top-level `notify:` block (or anything else at the top level), not indented.
+        var topExtra = ""
     }
 
     init(_ definition: Definition = Definition()) throws {
@@ -48,6 +52,7 @@ struct EventsProject {
                 columns: { id: integer, ts: timestamp, v: \(d.vType), tag: text }
                 partition: { column: \(d.partitionColumn), granularity: \(d.granularity), from: ts, timezone: \(d.timezone) }
                 write: replace
+            \(d.eventsExtra)
               log:
                 source: { path: data/log.csv }
                 columns: { id: integer, msg: text }
@@ -56,6 +61,7 @@ struct EventsProject {
                 partition: { column: \(d.partitionColumn), granularity: \(d.granularity), timezone: \(d.timezone) }
                 sql: "\(d.transformSQL)"
                 depends_on: [events]
+            \(d.topExtra)
 
             """)
     }

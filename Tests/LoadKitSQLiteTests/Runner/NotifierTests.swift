@@ -20,7 +20,7 @@ import Testing
                               command: "run", arguments: [])
     }
 
-    @Test("The command gets the run id, status and failed count, and the summary as JSON on stdin")
+    @Test("The command gets the run id, status and failed count, and the loadkit.run/1 payload on stdin")
     func environmentAndStdin() throws {
         let warehouse = try RunnerEventsWarehouse()
         let summary = try Self.failedSummary(warehouse)
@@ -34,20 +34,18 @@ import Testing
 
         let data = try Data(contentsOf: URL(fileURLWithPath: warehouse.dir.path("stdin.json")))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? String == "loadkit.run/1")
+        #expect(json["event"] as? String == "failure")
         #expect(json["runId"] as? String == summary.runID)
         #expect(json["status"] as? String == "failed")
-        #expect(json["rows"] as? Int == 4)
         #expect(json["counts"] as? [String: Int] == ["success": 1, "failed": 1, "upstream_failed": 1])
-        let items = try #require(json["items"] as? [[String: Any]])
-        #expect(items.count == 3)
-        let byTable = Dictionary(uniqueKeysWithValues: items.map { ($0["table"] as? String ?? "?", $0) })
-        #expect(byTable["ok"]?["status"] as? String == "success")
-        #expect(byTable["ok"]?["rows"] as? Int == 4)
-        #expect(byTable["bad"]?["status"] as? String == "failed")
-        #expect(byTable["bad"]?["attempts"] as? Int == 1)
-        #expect(byTable["bad"]?["message"] as? String == "data/x.csv, line 3, column v: 'abc' is not a real number")
-        #expect(byTable["after"]?["status"] as? String == "upstream_failed")
-        #expect(byTable["after"]?["attempts"] as? Int == 0)
+        #expect(json["rerun"] as? String == "loadkit rerun \(summary.runID)")
+        let failures = try #require(json["failures"] as? [[String: Any]])
+        #expect(failures.count == 2)
+        let byTable = Dictionary(uniqueKeysWithValues: failures.map { ($0["table"] as? String ?? "?", $0) })
+        #expect(byTable["bad"]?["attempt"] as? Int == 1)
+        #expect(byTable["bad"]?["error"] as? String == "data/x.csv, line 3, column v: 'abc' is not a real number")
+        #expect(byTable["after"]?["attempt"] as? Int == 0)
         #expect(byTable["bad"].map { $0.keys.contains("partition") } == true)
     }
 
