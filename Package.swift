@@ -44,7 +44,10 @@ let package = Package(
         // The SQLite driver.
         .target(name: "LoadKitSQLite", dependencies: ["LoadKit", "CLoadKitSQLite"]),
         // The PostgreSQL driver (libpq): connection, statements, transactions, COPY (SPEC.md §7).
-        .target(name: "LoadKitPostgres", dependencies: ["LoadKit", "CLoadKitPQ"]),
+        .target(name: "LoadKitPostgres", dependencies: [
+            "LoadKit", "CLoadKitPQ",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A project: `loadkit.yml` (or the same built in code) turned into work, the one place
         // the command and Swift programs share; the warehouse string picks the destination.
         .target(name: "LoadKitProject", dependencies: [
