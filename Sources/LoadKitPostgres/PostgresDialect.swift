@@ -28,3 +28,13 @@ public enum PostgresDialect {
         quote(schema) + "." + quote(name)
     }
 }
+
+extension PostgresDialect {
+    /// `text` as a string literal: in single quotes, each `'` doubled (with
+    /// `standard_conforming_strings` on, the default since PostgreSQL 9.1, backslashes are
+    /// ordinary). For DDL, which takes no parameters (`FOR VALUES IN (…)`, CHECK constraints).
+    /// PostgreSQL manual §4.1.2.1 "String Constants".
+    public static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+}
