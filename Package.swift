@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "LoadKit", targets: ["LoadKit"]),
         .library(name: "LoadKitSQLite", targets: ["LoadKitSQLite"]),
+        .library(name: "LoadKitPostgres", targets: ["LoadKitPostgres"]),
         .library(name: "LoadKitProject", targets: ["LoadKitProject"]),
         .library(name: "LoadKitTesting", targets: ["LoadKitTesting"]),
         .executable(name: "loadkit", targets: ["LoadKitCLI"]),
@@ -26,6 +27,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CLoadKitPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
             name: "CLoadKitZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -37,6 +43,11 @@ let package = Package(
         ]),
         // The SQLite driver.
         .target(name: "LoadKitSQLite", dependencies: ["LoadKit", "CLoadKitSQLite"]),
+        // The PostgreSQL driver (libpq): connection, statements, transactions, COPY (SPEC.md §7).
+        .target(name: "LoadKitPostgres", dependencies: [
+            "LoadKit", "CLoadKitPQ",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A project: `loadkit.yml` (or the same built in code) turned into work, the one place
         // the command and Swift programs share; the warehouse string picks the destination.
         .target(name: "LoadKitProject", dependencies: [
@@ -44,7 +55,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         // Helpers for users' test suites (and ours): expectations against a table or a whole project.
-        .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite", "LoadKitProject"]),
+        .target(name: "LoadKitTesting", dependencies: ["LoadKit", "LoadKitSQLite", "LoadKitPostgres", "LoadKitProject"]),
         .executableTarget(
             name: "LoadKitCLI",
             dependencies: [
@@ -77,6 +88,7 @@ let package = Package(
         ),
         .testTarget(name: "LoadKitTests", dependencies: ["LoadKit", "LoadKitTesting"]),
         .testTarget(name: "LoadKitSQLiteTests", dependencies: ["LoadKitSQLite", "LoadKitTesting"]),
+        .testTarget(name: "LoadKitPostgresTests", dependencies: ["LoadKitPostgres", "LoadKitTesting"]),
         .testTarget(name: "LoadKitCLITests", dependencies: ["LoadKitCLI", "LoadKitProject", "LoadKitTesting"]),
         .testTarget(name: "LoadKitTestingTests", dependencies: ["LoadKitTesting", "LoadKitSQLite", "LoadKitProject", "LoadKitCLI"]),
         .testTarget(name: "LoadKitProjectTests", dependencies: ["LoadKitProject", "LoadKitTesting"]),

@@ -1,0 +1,86 @@
+/// loadkit's own tables in a PostgreSQL warehouse, in the configured `schema:` (SPEC.md §4, §7):
+/// the same names and columns as on SQLite (`_loadkit_ledger`, `_loadkit_runs`,
+/// `_loadkit_attempts`), with PostgreSQL types, plus `_loadkit_leases`, the lease rows that
+/// cover a (table, partition)'s staging phase across machines (owner run, token, expiry,
+/// heartbeat).
+public enum PostgresCatalog {
+    /// The tables ``prepare(on:schema:)`` creates, in order.
+    public static let tables = ["_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts", "_loadkit_leases"]
+
+    /// Creates the schema and loadkit's tables when absent; existing ones are left as they are.
+    ///
+    /// Runs in one transaction under an advisory lock on the schema's catalog key, so that
+    /// loads starting at once on several machines do not race on `CREATE TABLE IF NOT EXISTS`
+    /// (which can fail with a unique violation in `pg_type` when two run together).
+    /// - Parameters:
+    ///   - connection: a connection outside a transaction.
+    ///   - schema: the warehouse's `schema:`.
+    /// - Throws: ``PostgresError``.
+    public static func prepare(on connection: PGConnection, schema: String) throws {
+        let key = PostgresLockKey(schema: schema, table: "_loadkit_catalog", partition: nil)
+        try connection.transaction {
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [key.description])
+            try connection.execute(ddl(schema: schema))
+        }
+    }
+
+    /// The DDL, with every name qualified by `schema`.
+    static func ddl(schema: String) -> String {
+        let q = { (name: String) in PostgresDialect.qualified(schema, name) }
+        return """
+            CREATE SCHEMA IF NOT EXISTS \(PostgresDialect.quote(schema));
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_ledger"))(
+                table_name text NOT NULL,
+                partition_key text,
+                load_id text NOT NULL,
+                write_mode text NOT NULL,
+                rows bigint NOT NULL,
+                fingerprint text NOT NULL,
+                source_fingerprint text NOT NULL,
+                run_id text NOT NULL,
+                loaded_at text NOT NULL,
+                definition_fingerprint text,
+                partitioning text,
+                upstream text,
+                input text,
+                fingerprint_version text,
+                PRIMARY KEY (table_name, load_id)
+            );
+            CREATE INDEX IF NOT EXISTS _loadkit_ledger_partition ON \(q("_loadkit_ledger"))(table_name, partition_key);
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_runs"))(
+                run_id text PRIMARY KEY,
+                parent_run_id text,
+                command text NOT NULL,
+                args text NOT NULL,
+                started_at text NOT NULL,
+                finished_at text,
+                status text NOT NULL,
+                pid bigint,
+                host text,
+                plan text,
+                dismissed_at text
+            );
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_attempts"))(
+                run_id text NOT NULL,
+                table_name text NOT NULL,
+                partition_key text,
+                attempt bigint NOT NULL,
+                status text NOT NULL,
+                started_at text NOT NULL,
+                finished_at text,
+                rows bigint,
+                error text,
+                input text
+            );
+            CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON \(q("_loadkit_attempts"))(run_id);
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_leases"))(
+                lock_key text PRIMARY KEY,
+                owner_run_id text NOT NULL,
+                token text NOT NULL,
+                acquired_at timestamptz NOT NULL,
+                heartbeat_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL
+            );
+            """
+    }
+}

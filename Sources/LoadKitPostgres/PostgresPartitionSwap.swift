@@ -1,0 +1,127 @@
+import LoadKit
+
+/// A partition replace on a native partitioned table by swap (SPEC.md §7, issue 13 §2): the new
+/// partition is built as its own table beside the old one, then one short transaction swaps
+/// them. Not yet reachable from a `loadkit.yml` (the destination that uses it is in progress).
+///
+/// Building (``build(partition:loadID:rows:)``), in one transaction that readers never wait
+/// for: `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)` (allowed
+/// because the table was created in the same transaction), a CHECK constraint equal to the
+/// partition bound including `IS NOT NULL` (so `ATTACH PARTITION` skips its validation scan),
+/// then `ANALYZE`. The table is always a logged table: an UNLOGGED one is never attached.
+///
+/// Swapping (``swap(partition:built:inTransaction:)``), in one transaction: the partition's
+/// advisory lock (``PostgresLockKey``) first, then, under `SET LOCAL lock_timeout` inside a
+/// savepoint retried on SQLSTATE 55P03, `DETACH PARTITION` of the old table (ACCESS EXCLUSIVE
+/// on the partition, SHARE UPDATE EXCLUSIVE on the parent), `DROP` of it, `RENAME` of the new
+/// one to the partition's name and `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent),
+/// then the caller's work (the ledger upsert) and `COMMIT`. PostgreSQL manual, ALTER TABLE
+/// "ATTACH PARTITION", "DETACH PARTITION"; §5.11.2.2 "Partition Maintenance".
+public struct PostgresPartitionSwap {
+    /// The connection the swap runs on (outside a transaction).
+    public let connection: PGConnection
+    /// The warehouse's `schema:`.
+    public let schema: String
+    /// The partitioned table's name.
+    public let table: String
+    /// The partition key column (`text`).
+    public let partitionColumn: String
+    /// How long the exclusive moment waits for readers before it gives up and retries.
+    public var lockTimeout: Duration = .milliseconds(100)
+    /// How many times the exclusive moment is tried before the lock timeout is thrown.
+    public var attempts = 50
+
+    /// Creates a swap for `table` in `schema`.
+    public init(connection: PGConnection, schema: String, table: String, partitionColumn: String) {
+        self.connection = connection
+        self.schema = schema
+        self.table = table
+        self.partitionColumn = partitionColumn
+    }
+
+    /// Creates the partitioned table when absent: `columns` as SPEC §7 types, `PARTITION BY LIST`
+    /// on the partition key column.
+    /// - Throws: ``PostgresError``.
+    public func createTable(columns: [(name: String, type: ColumnType)]) throws {
+        let list = columns.map { "\(PostgresDialect.quote($0.name)) \(PostgresDialect.sqlType($0.type))" }
+            .joined(separator: ", ")
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS \(PostgresDialect.qualified(schema, table)) (\(list))
+            PARTITION BY LIST (\(PostgresDialect.quote(partitionColumn)))
+            """)
+    }
+
+    /// The name of the PostgreSQL partition holding loadkit partition `key`:
+    /// `_loadkit_p_` and the 16 hex digits of its lock key (at most 63 bytes for any key).
+    public func partitionName(_ key: String) -> String {
+        "_loadkit_p_" + hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
+    }
+
+    /// Builds the new table of partition `key` beside the old one and returns its name
+    /// (`_loadkit_new_`, 16 hex digits of the lock key, `_`, the load id's first 8 hex digits,
+    /// so that a crashed load's leftovers are found by name).
+    /// - Parameters:
+    ///   - key: the partition key.
+    ///   - loadID: the load's id (`lk1_…`).
+    ///   - rows: writes the partition's rows, every one with `key` in the partition column.
+    /// - Returns: the new table's name and the number of rows stored.
+    /// - Throws: ``PostgresError`` (a row of another partition violates the CHECK: 23514).
+    public func build(partition key: String, loadID: String, rows: (PGCopyWriter) throws -> Void) throws -> (name: String, rows: Int) {
+        let name = "_loadkit_new_" + hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
+            + "_" + String(loadID.dropFirst(4).prefix(8))
+        let qualified = PostgresDialect.qualified(schema, name)
+        let column = PostgresDialect.quote(partitionColumn)
+        let stored = try connection.transaction { () throws -> Int in
+            try connection.execute("DROP TABLE IF EXISTS \(qualified)")
+            try connection.execute("CREATE TABLE \(qualified) (LIKE \(PostgresDialect.qualified(schema, table)) INCLUDING DEFAULTS)")
+            let stored = try connection.copy("COPY \(qualified) FROM STDIN WITH (FREEZE)", rows)
+            try connection.execute("""
+                ALTER TABLE \(qualified) ADD CONSTRAINT \(PostgresDialect.quote(name + "_bound"))
+                CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))
+                """)
+            return stored
+        }
+        try connection.execute("ANALYZE \(qualified)")
+        return (name, stored)
+    }
+
+    /// Swaps the built table in as partition `key` in one transaction, with `inTransaction`
+    /// (the ledger upsert) run last inside it; the old partition, if any, is dropped.
+    /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
+    ///   attempt), or what `inTransaction` throws; then nothing changed.
+    public func swap(partition key: String, built: String, inTransaction: () throws -> Void) throws {
+        let parent = PostgresDialect.qualified(schema, table)
+        let partition = partitionName(key)
+        try connection.transaction {
+            try connection.execute("SELECT pg_advisory_xact_lock($1)", [PostgresLockKey(schema: schema, table: table, partition: key).description])
+            let milliseconds = lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000
+            try connection.execute("SET LOCAL lock_timeout = '\(max(1, milliseconds))ms'")
+            var attempt = 1
+            while true {
+                do {
+                    try connection.savepoint("loadkit_swap") {
+                        let old = try connection.scalar("SELECT to_regclass($1)", [PostgresDialect.qualified(schema, partition)])
+                        if old != nil {
+                            try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(PostgresDialect.qualified(schema, partition))")
+                            try connection.execute("DROP TABLE \(PostgresDialect.qualified(schema, partition))")
+                        }
+                        try connection.execute("ALTER TABLE \(PostgresDialect.qualified(schema, built)) RENAME TO \(PostgresDialect.quote(partition))")
+                        try connection.execute("""
+                            ALTER TABLE \(parent) ATTACH PARTITION \(PostgresDialect.qualified(schema, partition))
+                            FOR VALUES IN (\(PostgresDialect.literal(key)))
+                            """)
+                    }
+                    break
+                } catch let error as PostgresError where error.sqlState == "55P03" && attempt < attempts {
+                    attempt += 1
+                }
+            }
+            try inTransaction()
+        }
+    }
+
+    private func hex(_ value: Int64) -> String {
+        let digits = String(UInt64(bitPattern: value), radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
