@@ -9,18 +9,31 @@ extension Project {
     package func notifyRun(_ summary: RunSummary, command: String, arguments: [String], parentRunID: String?) -> [String] {
         let notify = config.notify
         var events: [(event: String, hook: String)] = []
+        // A run log that cannot be read does not stop the other hooks; it is reported.
+        var warnings: [String] = []
         if summary.status != .success {
             if let hook = notify.onFailure { events.append(("failure", hook)) }
         } else {
-            if let hook = notify.onRecovery, previousScopeFailed(summary.runID, command: command, arguments: arguments,
-                                                                 parentRunID: parentRunID) {
-                events.append(("recovery", hook))
+            if let hook = notify.onRecovery {
+                do {
+                    if try previousScopeFailed(summary.runID, command: command, arguments: arguments,
+                                               parentRunID: parentRunID) {
+                        events.append(("recovery", hook))
+                    }
+                } catch {
+                    warnings.append("on_recovery not checked: cannot read the run log: \(error)")
+                }
             }
             if let hook = notify.onSuccess { events.append(("success", hook)) }
         }
-        guard !events.isEmpty else { return [] }
-        let record = try? Warehouse(config: config).openForReading()?.run(summary.runID)
-        return events.compactMap { event, hook in
+        guard !events.isEmpty else { return warnings }
+        var record: RunRecord?
+        do {
+            record = try Warehouse(config: config).openForReading()?.run(summary.runID)
+        } catch {
+            warnings.append("the hook payload has no startedAt/finishedAt: cannot read the run log: \(error)")
+        }
+        return warnings + events.compactMap { event, hook in
             runHook(hook, RunNotification(event: event, summary: summary, command: commandLine(arguments),
                                           host: ProcessInfo.processInfo.hostName, warehouse: warehouseName,
                                           startedAt: record?.startedAt, finishedAt: record?.finishedAt,
@@ -88,12 +101,14 @@ extension Project {
 
     /// Whether the previous finished run of the same scope did not succeed. Output flags
     /// (`--json`, `--quiet`) do not change a run's scope.
-    private func previousScopeFailed(_ runID: String, command: String, arguments: [String], parentRunID: String?) -> Bool {
-        guard let log = try? Warehouse(config: config).openForReading() else { return false }
-        if command == "rerun", let parentRunID, let parent = try? log.run(parentRunID) {
+    /// - Throws: ``LoadKitError`` or the destination's error when the run log cannot be read.
+    private func previousScopeFailed(_ runID: String, command: String, arguments: [String],
+                                     parentRunID: String?) throws -> Bool {
+        guard let log = try Warehouse(config: config).openForReading() else { return false }
+        if command == "rerun", let parentRunID, let parent = try log.run(parentRunID) {
             return parent.status != .success
         }
-        guard let runs = try? log.runs(limit: 200, failedOnly: false) else { return false }
+        let runs = try log.runs(limit: 200, failedOnly: false)
         let previous = runs.first { $0.runID != runID && $0.finishedAt != nil && $0.status != .running
             && $0.command == command && Self.scope($0.arguments) == Self.scope(arguments) }
         return previous.map { $0.status != .success } ?? false
