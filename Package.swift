@@ -51,7 +51,7 @@ let package = Package(
         // A project: `loadkit.yml` (or the same built in code) turned into work, the one place
         // the command and Swift programs share; the warehouse string picks the destination.
         .target(name: "LoadKitProject", dependencies: [
-            "LoadKit", "LoadKitSQLite",
+            "LoadKit", "LoadKitSQLite", "LoadKitPostgres",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Helpers for users' test suites (and ours): expectations against a table or a whole project.

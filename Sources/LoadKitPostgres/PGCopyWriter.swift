@@ -1,4 +1,5 @@
 import CLoadKitPQ
+import LoadKit
 
 /// Rows being sent by `COPY … FROM STDIN` in PostgreSQL's text format, made by
 /// ``PGConnection/copy(_:_:)``; buffers about 256 KiB before each `PQputCopyData`.
@@ -7,13 +8,16 @@ import CLoadKitPQ
 /// become `\\`, `\t`, `\n`, `\r`; NULL is `\N`. PostgreSQL manual, COPY, "Text Format".
 public final class PGCopyWriter {
     private let connection: PGConnection
+    private let sql: String
+    private var ended = false
     private var buffer: [UInt8] = []
     private static let flushSize = 256 * 1024
     /// Rows written so far.
     public private(set) var rowCount = 0
 
-    init(connection: PGConnection) {
+    init(connection: PGConnection, sql: String) {
         self.connection = connection
+        self.sql = sql
         buffer.reserveCapacity(Self.flushSize + 4096)
     }
 
@@ -27,6 +31,75 @@ public final class PGCopyWriter {
         buffer.append(0x0A)
         rowCount += 1
         if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    /// Appends one row of ``LoadKit/Value``s in the COPY's column order, each written as
+    /// ``PostgresValueCodec/encode(_:as:)`` does (a boolean's 0/1 as `false`/`true`, a double
+    /// in Swift's shortest exact form), without building a `String` for integers.
+    /// - Parameters:
+    ///   - values: the row (a view valid during the call).
+    ///   - types: the declared type of each column, as many as `values`.
+    /// - Throws: ``PostgresError`` when the server or the connection fails mid-COPY.
+    public func writeRow(values: UnsafeBufferPointer<Value>, types: [ColumnType]) throws {
+        for index in 0..<values.count {
+            if index > 0 { buffer.append(0x09) }
+            switch values[index] {
+            case .null: buffer.append(contentsOf: [0x5C, 0x4E])
+            case .integer(let integer):
+                if types[index] == .boolean {
+                    buffer.append(contentsOf: integer != 0 ? [0x74] : [0x66]) // t / f
+                } else {
+                    Self.appendDecimal(integer, to: &buffer)
+                }
+            case .real(let real): buffer.append(contentsOf: String(real).utf8)
+            case .text(let text): Self.append(text, to: &buffer)
+            }
+        }
+        buffer.append(0x0A)
+        rowCount += 1
+        if buffer.count >= Self.flushSize { try flush() }
+    }
+
+    /// Ends the COPY: sends what is buffered and returns the number of rows the server stored.
+    /// - Throws: ``PostgresError``: the COPY's error (a data error in a row, 22xxx, is terminal).
+    @discardableResult
+    public func finish() throws -> Int {
+        guard !ended else { return rowCount }
+        var failure: Error?
+        do { try flush() } catch { failure = error }
+        ended = true
+        let (stored, serverError) = connection.endCopy(sql: sql, failed: failure != nil)
+        if let serverError { throw serverError }
+        if let failure { throw failure }
+        return stored
+    }
+
+    /// Ends the COPY with an error, so the server stores none of its rows. No error: the
+    /// server's answer to an aborted COPY is the abort itself.
+    public func abort() {
+        guard !ended else { return }
+        ended = true
+        buffer.removeAll()
+        _ = connection.endCopy(sql: sql, failed: true)
+    }
+
+    /// Whether ``finish()`` or ``abort()`` ended the COPY.
+    public var isEnded: Bool { ended }
+
+    static func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
+        if value == 0 { buffer.append(0x30); return }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while magnitude > 0 {
+                raw[count] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            if value < 0 { buffer.append(0x2D) }
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.append(raw[index]) }
+        }
     }
 
     /// Sends what is buffered.
@@ -71,21 +144,34 @@ extension PGConnection {
     ///   terminal).
     @discardableResult
     public func copy(_ sql: String, _ body: (PGCopyWriter) throws -> Void) throws -> Int {
+        let writer = try beginCopy(sql)
+        do {
+            try body(writer)
+        } catch {
+            writer.abort()
+            throw error
+        }
+        return try writer.finish()
+    }
+
+    /// Starts a `COPY … FROM STDIN` whose rows the caller pushes (``PGCopyWriter/writeRow(_:)``,
+    /// ``PGCopyWriter/writeRow(values:types:)``), then ends with ``PGCopyWriter/finish()`` or
+    /// ``PGCopyWriter/abort()``. Until then the connection runs nothing else.
+    /// - Throws: ``PostgresError`` when the server refuses the COPY.
+    public func beginCopy(_ sql: String) throws -> PGCopyWriter {
         let start = PQexec(handle, sql)
         try check(start, sql: sql, accepting: [PGRES_COPY_IN])
         PQclear(start)
-        let writer = PGCopyWriter(connection: self)
-        var failure: Error?
-        do {
-            try body(writer)
-            try writer.flush()
-        } catch {
-            failure = error
-        }
-        let ended = PQputCopyEnd(handle, failure == nil ? nil : "loadkit: the load stopped before the end of its rows")
-        // Drain every result; the first non-success one is the COPY's error.
+        return PGCopyWriter(connection: self, sql: sql)
+    }
+
+    /// Ends the COPY in progress (`PQputCopyEnd`, with an error message when `failed`) and
+    /// returns the rows stored and the first error of its results.
+    func endCopy(sql: String, failed: Bool) -> (stored: Int, error: PostgresError?) {
+        let ended = PQputCopyEnd(handle, failed ? "loadkit: the load stopped before the end of its rows" : nil)
         var serverError: PostgresError?
         var stored = 0
+        // Drain every result; the first non-success one is the COPY's error.
         while let result = PQgetResult(handle) {
             let status = PQresultStatus(result)
             if status == PGRES_COMMAND_OK {
@@ -95,9 +181,7 @@ extension PGConnection {
             }
             PQclear(result)
         }
-        if let failure { throw failure }
-        if let serverError { throw serverError }
-        if ended != 1 { throw error(from: nil, sql: sql) }
-        return stored
+        if serverError == nil, ended != 1 { serverError = error(from: nil, sql: sql) }
+        return (stored, serverError)
     }
 }

@@ -1,11 +1,12 @@
 /// loadkit's own tables in a PostgreSQL warehouse, in the configured `schema:` (SPEC.md §4, §7):
 /// the same names and columns as on SQLite (`_loadkit_ledger`, `_loadkit_runs`,
-/// `_loadkit_attempts`), with PostgreSQL types, plus `_loadkit_leases`, the lease rows that
-/// cover a (table, partition)'s staging phase across machines (owner run, token, expiry,
-/// heartbeat).
+/// `_loadkit_attempts`, `_loadkit_notifications`), with PostgreSQL types (and a serial column
+/// ordering runs and attempts as SQLite's rowid does), plus `_loadkit_leases`, one row per
+/// (table, partition) lock held, naming its holder (owner run, token, holder, times).
 public enum PostgresCatalog {
     /// The tables ``prepare(on:schema:)`` creates, in order.
-    public static let tables = ["_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts", "_loadkit_leases"]
+    public static let tables = ["_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts", "_loadkit_leases",
+                                 "_loadkit_notifications"]
 
     /// Creates the schema and loadkit's tables when absent; existing ones are left as they are.
     ///
@@ -17,6 +18,14 @@ public enum PostgresCatalog {
     ///   - schema: the warehouse's `schema:`.
     /// - Throws: ``PostgresError``.
     public static func prepare(on connection: PGConnection, schema: String) throws {
+        // When everything exists, no DDL runs: `CREATE INDEX IF NOT EXISTS` locks its table
+        // (SHARE) before it checks the name, so it would wait behind any load's open commit.
+        let names = tables + ["_loadkit_ledger_partition", "_loadkit_attempts_run"]
+        let present = try connection.scalar("""
+            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
+            """, [schema, "{" + names.joined(separator: ",") + "}"])
+        if present == String(names.count) { return }
         let key = PostgresLockKey(schema: schema, table: "_loadkit_catalog", partition: nil)
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [key.description])
@@ -48,6 +57,7 @@ public enum PostgresCatalog {
             );
             CREATE INDEX IF NOT EXISTS _loadkit_ledger_partition ON \(q("_loadkit_ledger"))(table_name, partition_key);
             CREATE TABLE IF NOT EXISTS \(q("_loadkit_runs"))(
+                seq bigserial NOT NULL,
                 run_id text PRIMARY KEY,
                 parent_run_id text,
                 command text NOT NULL,
@@ -61,6 +71,7 @@ public enum PostgresCatalog {
                 dismissed_at text
             );
             CREATE TABLE IF NOT EXISTS \(q("_loadkit_attempts"))(
+                id bigserial PRIMARY KEY,
                 run_id text NOT NULL,
                 table_name text NOT NULL,
                 partition_key text,
@@ -77,9 +88,18 @@ public enum PostgresCatalog {
                 lock_key text PRIMARY KEY,
                 owner_run_id text NOT NULL,
                 token text NOT NULL,
+                holder text NOT NULL,
                 acquired_at timestamptz NOT NULL,
                 heartbeat_at timestamptz NOT NULL,
                 expires_at timestamptz NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_notifications"))(
+                table_name text NOT NULL,
+                partition_key text NOT NULL,
+                event text NOT NULL,
+                run_id text NOT NULL,
+                notified_at text NOT NULL,
+                PRIMARY KEY (table_name, partition_key, event)
             );
             """
     }

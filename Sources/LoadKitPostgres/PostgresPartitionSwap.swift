@@ -2,7 +2,7 @@ import LoadKit
 
 /// A partition replace on a native partitioned table by swap (SPEC.md §7, issue 13 §2): the new
 /// partition is built as its own table beside the old one, then one short transaction swaps
-/// them. Not yet reachable from a `loadkit.yml` (the destination that uses it is in progress).
+/// them; ``PostgresReplaceWriter`` (a `loadkit.yml` partition replace) uses it.
 ///
 /// Building (``build(partition:loadID:rows:)``), in one transaction that readers never wait
 /// for: `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)` (allowed
@@ -54,7 +54,7 @@ public struct PostgresPartitionSwap {
     /// The name of the PostgreSQL partition holding loadkit partition `key`:
     /// `_loadkit_p_` and the 16 hex digits of its lock key (at most 63 bytes for any key).
     public func partitionName(_ key: String) -> String {
-        "_loadkit_p_" + hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
+        "_loadkit_p_" + Self.hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
     }
 
     /// Builds the new table of partition `key` beside the old one and returns its name
@@ -67,7 +67,7 @@ public struct PostgresPartitionSwap {
     /// - Returns: the new table's name and the number of rows stored.
     /// - Throws: ``PostgresError`` (a row of another partition violates the CHECK: 23514).
     public func build(partition key: String, loadID: String, rows: (PGCopyWriter) throws -> Void) throws -> (name: String, rows: Int) {
-        let name = "_loadkit_new_" + hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
+        let name = "_loadkit_new_" + Self.hex(PostgresLockKey(schema: schema, table: table, partition: key).value)
             + "_" + String(loadID.dropFirst(4).prefix(8))
         let qualified = PostgresDialect.qualified(schema, name)
         let column = PostgresDialect.quote(partitionColumn)
@@ -76,7 +76,7 @@ public struct PostgresPartitionSwap {
             try connection.execute("CREATE TABLE \(qualified) (LIKE \(PostgresDialect.qualified(schema, table)) INCLUDING DEFAULTS)")
             let stored = try connection.copy("COPY \(qualified) FROM STDIN WITH (FREEZE)", rows)
             try connection.execute("""
-                ALTER TABLE \(qualified) ADD CONSTRAINT \(PostgresDialect.quote(name + "_bound"))
+                ALTER TABLE \(qualified) ADD CONSTRAINT \(PostgresDialect.quote(Self.boundName(name)))
                 CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))
                 """)
             return stored
@@ -90,26 +90,46 @@ public struct PostgresPartitionSwap {
     /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
     ///   attempt), or what `inTransaction` throws; then nothing changed.
     public func swap(partition key: String, built: String, inTransaction: () throws -> Void) throws {
+        try swap([(key, built)], inTransaction: inTransaction)
+    }
+
+    /// Swaps several built tables in, each as its partition, in one transaction: the partitions'
+    /// advisory locks first, in sorted key order (two loads never deadlock on them), then, under
+    /// `SET LOCAL lock_timeout` in a savepoint retried on 55P03, for each partition DETACH and
+    /// DROP of the old one, RENAME of the new one, ATTACH, and DROP of its bound CHECK (no longer
+    /// needed once attached); then `inTransaction` and COMMIT.
+    /// - Parameter tables: each partition key with the name of its built table (which carries
+    ///   the CHECK constraint ``boundName(_:)``).
+    /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
+    ///   attempt), or what `inTransaction` throws; then nothing changed.
+    public func swap(_ tables: [(key: String, built: String)], inTransaction: () throws -> Void) throws {
         let parent = PostgresDialect.qualified(schema, table)
-        let partition = partitionName(key)
         try connection.transaction {
-            try connection.execute("SELECT pg_advisory_xact_lock($1)", [PostgresLockKey(schema: schema, table: table, partition: key).description])
+            for key in Set(tables.map(\.key)).sorted() {
+                try connection.execute("SELECT pg_advisory_xact_lock($1)",
+                                       [PostgresLockKey(schema: schema, table: table, partition: key).description])
+            }
             let milliseconds = lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000
             try connection.execute("SET LOCAL lock_timeout = '\(max(1, milliseconds))ms'")
             var attempt = 1
             while true {
                 do {
                     try connection.savepoint("loadkit_swap") {
-                        let old = try connection.scalar("SELECT to_regclass($1)", [PostgresDialect.qualified(schema, partition)])
-                        if old != nil {
-                            try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(PostgresDialect.qualified(schema, partition))")
-                            try connection.execute("DROP TABLE \(PostgresDialect.qualified(schema, partition))")
+                        for (key, built) in tables {
+                            let partition = PostgresDialect.qualified(schema, partitionName(key))
+                            if try connection.scalar("SELECT to_regclass($1)", [partition]) != nil {
+                                try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(partition)")
+                                try connection.execute("DROP TABLE \(partition)")
+                            }
+                            try connection.execute("ALTER TABLE \(PostgresDialect.qualified(schema, built)) "
+                                                   + "RENAME TO \(PostgresDialect.quote(partitionName(key)))")
+                            try connection.execute("""
+                                ALTER TABLE \(parent) ATTACH PARTITION \(partition)
+                                FOR VALUES IN (\(PostgresDialect.literal(key)))
+                                """)
+                            try connection.execute("ALTER TABLE \(partition) DROP CONSTRAINT IF EXISTS "
+                                                   + PostgresDialect.quote(Self.boundName(built)))
                         }
-                        try connection.execute("ALTER TABLE \(PostgresDialect.qualified(schema, built)) RENAME TO \(PostgresDialect.quote(partition))")
-                        try connection.execute("""
-                            ALTER TABLE \(parent) ATTACH PARTITION \(PostgresDialect.qualified(schema, partition))
-                            FOR VALUES IN (\(PostgresDialect.literal(key)))
-                            """)
                     }
                     break
                 } catch let error as PostgresError where error.sqlState == "55P03" && attempt < attempts {
@@ -120,7 +140,11 @@ public struct PostgresPartitionSwap {
         }
     }
 
-    private func hex(_ value: Int64) -> String {
+    /// The name of the CHECK constraint that matches a built table's partition bound.
+    public static func boundName(_ built: String) -> String { built + "_bound" }
+
+    /// 16 lower-case hex digits of a lock key.
+    static func hex(_ value: Int64) -> String {
         let digits = String(UInt64(bitPattern: value), radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

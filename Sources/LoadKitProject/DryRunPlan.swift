@@ -72,7 +72,7 @@ public enum DryRun {
     }
 
     private static func decide(_ item: RunPlan.Item, table: LoadKitConfig.TableConfig, config: LoadKitConfig,
-                               destination: SQLiteDestination?, force: Bool, base: String,
+                               destination: (any WarehouseDestination)?, force: Bool, base: String,
                                upstream: [(table: String, action: String?)]) throws -> (action: String, reason: String) {
         if let failed = upstream.first(where: { $0.action == "fail" || $0.action == "upstream_failed" }) {
             return ("upstream_failed", "upstream task \(failed.table)\(item.partition.map { " \($0.key)" } ?? "") fails")

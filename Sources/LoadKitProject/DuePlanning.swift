@@ -108,7 +108,7 @@ package enum DuePlanning {
 private struct LedgerView {
     private var entries: [String: [String: LedgerEntry]] = [:]
     private var definitions: [String: String] = [:]
-    private let destination: SQLiteDestination?
+    private let destination: (any WarehouseDestination)?
 
     init(config: LoadKitConfig) throws {
         destination = try Warehouse(config: config).openForReading()

@@ -75,15 +75,11 @@ package enum PartitionStates {
     package static func reap(_ config: LoadKitConfig) throws {
         let warehouse = try Warehouse(config: config)
         guard warehouse.isWritable, let log = try warehouse.openForReading() else { return }
-        guard try log.connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_runs'") == .integer(1),
-              try log.connection.scalar("SELECT count(*) FROM _loadkit_runs WHERE status = 'running'") != .integer(0)
-        else { return }
+        guard try log.hasRunningRuns() else { return }
         try warehouse.open().reapDeadRuns(now: CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)))
     }
 
-    private static func latestAttempts(_ destination: SQLiteDestination, table: String) throws -> [AttemptRecord] {
-        guard try destination.connection.scalar(
-            "SELECT count(*) FROM sqlite_master WHERE name = '_loadkit_attempts'") == .integer(1) else { return [] }
+    private static func latestAttempts(_ destination: any WarehouseDestination, table: String) throws -> [AttemptRecord] {
         return try destination.latestAttempts().filter { $0.table == table }
     }
 

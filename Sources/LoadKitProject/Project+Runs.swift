@@ -118,7 +118,7 @@ extension Project {
     }
 
     /// The run log after marking runs whose process died `interrupted`; `nil` without a warehouse.
-    private func openRunLog() throws -> SQLiteDestination? {
+    private func openRunLog() throws -> (any WarehouseDestination)? {
         let warehouse = try Warehouse(config: config)
         guard warehouse.exists else { return nil }
         let log = try warehouse.open()

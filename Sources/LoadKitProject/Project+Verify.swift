@@ -90,11 +90,15 @@ extension Project {
         let key = try tableConfig.partitionKey(partition, required: true)
         var config = self.config
         var scratch: TemporaryFolder?
+        if !inPlace, try Warehouse(config: config).isPostgres {
+            throw UsageError("verify on a PostgreSQL warehouse runs with --in-place only for now: its scratch "
+                + "schema is not built yet; --in-place runs the same steps on the warehouse itself")
+        }
         if !inPlace {
             let folder = try TemporaryFolder()
             scratch = folder
             let copy = folder.path + "/warehouse.db"
-            if let source = try Warehouse(config: config).openForReading() {
+            if let source = try Warehouse(config: config).openForReading() as? SQLiteDestination {
                 if tableConfig.sql != nil {
                     // A transform's query may read any table: the whole warehouse.
                     try source.connection.backup(to: try SQLiteConnection(path: copy))
@@ -154,7 +158,7 @@ extension Project {
         var neighbours = LoadKit.Fingerprint()
 
         /// What verify measures: the partition (replace) or its own load's rows (append).
-        func measure(_ destination: SQLiteDestination) throws -> (part: LoadKit.Fingerprint, mine: LoadKit.Fingerprint) {
+        func measure(_ destination: any WarehouseDestination) throws -> (part: LoadKit.Fingerprint, mine: LoadKit.Fingerprint) {
             let part = try destination.fingerprint(table: table.name, partitionColumn: column, partition: key)
             guard let loadID else { return (part, part) }
             return (part, try destination.fingerprint(table: table.name, loadID: loadID, partitionColumn: column,

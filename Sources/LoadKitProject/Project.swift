@@ -69,8 +69,16 @@ public final class Project: @unchecked Sendable {
     /// The config file the project was read from.
     public var configFile: String { config.file }
 
-    /// The warehouse's SQLite file (absolute, or relative to the working directory).
+    /// The warehouse as configured: a SQLite file (absolute, or relative to the working
+    /// directory) or a PostgreSQL URI, which may hold a password (show ``warehouseDisplayName``).
     public var warehouse: String { config.warehouse }
+
+    /// The warehouse for messages: the SQLite path, or the URI with its password masked.
+    public var warehouseDisplayName: String { Warehouse.redacted(config.warehouse) }
+
+    /// Whether the warehouse exists yet: the SQLite file, or always for a PostgreSQL server
+    /// (whose `_loadkit_` tables a reader may find absent: nothing loaded yet).
+    public var warehouseExists: Bool { (try? Warehouse(config: config))?.exists ?? false }
 
     /// The tables, in the order the config declares them.
     public var tables: [String] { config.tables.map(\.name) }

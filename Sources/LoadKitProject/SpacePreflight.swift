@@ -46,9 +46,13 @@ package enum SpacePreflight {
         }
         guard largest > 0 else { return }
         let needed = 2 * largest * Int64(max(1, min(concurrency, plan.items.count)))
-        let warehouseDirectory = URL(fileURLWithPath: config.warehouse).deletingLastPathComponent().path
-        for (what, directory) in [("the warehouse's filesystem", warehouseDirectory),
-                                  ("the temp directory", tempDirectory(config))] {
+        // A PostgreSQL warehouse's disk is the server's, out of this machine's sight.
+        var directories = [("the temp directory", tempDirectory(config))]
+        if !Warehouse.isPostgres(config.warehouse) {
+            directories.insert(("the warehouse's filesystem",
+                                URL(fileURLWithPath: config.warehouse).deletingLastPathComponent().path), at: 0)
+        }
+        for (what, directory) in directories {
             guard let free = freeBytes(directory), free < needed else { continue }
             throw LoadKitError(.diskFull,
                 "not enough free space on \(what) (\(directory)): \(free) bytes free, about \(needed) needed "

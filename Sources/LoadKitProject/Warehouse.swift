@@ -1,39 +1,40 @@
 import Foundation
 import LoadKit
+import LoadKitPostgres
 import LoadKitSQLite
 
 /// The one place where the `warehouse:` string picks a destination (SPEC.md §7, §10).
 ///
 /// A path (`warehouse.db`, `/data/w.db`) is a SQLite file; a `postgres://` or `postgresql://`
-/// URI will be a PostgreSQL warehouse and is refused until that destination exists, rather
-/// than being taken for a file name. Every command and every ``Project`` call opens the
-/// warehouse through here, so a new destination joins here without touching its callers.
+/// URI is a PostgreSQL warehouse, its tables in the config's `schema:`. Any other URI is
+/// refused rather than taken for a file name. Every command and every ``Project`` call opens the
+/// warehouse through here and gets a ``WarehouseDestination``, so a new destination joins here
+/// without touching its callers.
 package struct Warehouse: Sendable {
     /// The warehouse as written (a path, relative to the working directory, or a URI).
     package let location: String
     /// How long a writer waits for the database's write lock (the config's `lock_timeout`).
     package let lockTimeout: Duration
+    /// The PostgreSQL schema (`schema:`); unused by SQLite.
+    package let schema: String
 
-    /// - Throws: ``UsageError`` for a PostgreSQL URI (not supported yet) or an empty location.
-    package init(_ location: String, lockTimeout: Duration) throws {
-        if Self.isURI(location) {
-            let lowered = location.lowercased()
-            if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
-                throw UsageError("warehouse \(Self.redacted(location)): PostgreSQL warehouses are not supported yet; "
-                    + "use a SQLite file path such as warehouse.db")
-            }
+    /// - Throws: ``UsageError`` for a URI that is not PostgreSQL's, or an empty location.
+    package init(_ location: String, lockTimeout: Duration, schema: String = "public") throws {
+        if Self.isURI(location), !Self.isPostgres(location) {
             let scheme = location.prefix { $0 != ":" }
             throw UsageError("warehouse \(Self.redacted(location)): '\(scheme):' warehouses are not supported; "
-                + "use a SQLite file path such as warehouse.db (a plain path, not a file: URI)")
+                + "use a SQLite file path such as warehouse.db (a plain path, not a file: URI) "
+                + "or a PostgreSQL URI such as postgres://user@host:5432/db")
         }
         guard !location.isEmpty else { throw UsageError("the warehouse path is empty") }
         self.location = location
         self.lockTimeout = lockTimeout
+        self.schema = schema
     }
 
-    /// The warehouse of `config`, with its `lock_timeout`.
+    /// The warehouse of `config`, with its `lock_timeout` and `schema:`.
     package init(config: LoadKitConfig) throws {
-        try self.init(config.warehouse, lockTimeout: config.defaults.lockTimeout)
+        try self.init(config.warehouse, lockTimeout: config.defaults.lockTimeout, schema: config.schema)
     }
 
     /// Whether `text` is a URI (`postgres://…`, `mysql://…`, SQLite's `file:…`) rather than a
@@ -46,30 +47,49 @@ package struct Warehouse: Sendable {
             && scheme.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
     }
 
-    /// Whether the warehouse exists yet (commands that only read never create it).
-    package var exists: Bool { FileManager.default.fileExists(atPath: location) }
+    /// Whether `text` is a PostgreSQL URI (`postgres://` or `postgresql://`, any case).
+    package static func isPostgres(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+    }
+
+    /// Whether this is a PostgreSQL warehouse.
+    package var isPostgres: Bool { Self.isPostgres(location) }
+
+    /// Whether the warehouse exists yet (commands that only read never create it). A PostgreSQL
+    /// server always "exists": a reader finds its catalog tables absent and reports nothing loaded.
+    package var exists: Bool { isPostgres || FileManager.default.fileExists(atPath: location) }
 
     /// Whether this process may write to it (for marking dead runs on a read).
-    package var isWritable: Bool { FileManager.default.isWritableFile(atPath: location) }
+    package var isWritable: Bool { isPostgres || FileManager.default.isWritableFile(atPath: location) }
 
-    /// A read-write connection; creates the warehouse when absent.
-    package func open() throws -> SQLiteDestination {
-        try SQLiteDestination(path: location, busyTimeout: lockTimeout)
+    /// The warehouse for messages: the path, or the URI with its password masked.
+    package var displayName: String { isPostgres ? Self.redacted(location) : location }
+
+    /// A read-write connection; creates the SQLite file when absent.
+    /// - Throws: the destination's error when it cannot be opened (a PostgreSQL server that
+    ///   cannot be reached fails within its connect timeout, naming host, port and database).
+    package func open() throws -> any WarehouseDestination {
+        if isPostgres { return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout) }
+        return try SQLiteDestination(path: location, busyTimeout: lockTimeout)
     }
 
     /// A read-only connection, or `nil` when the warehouse does not exist yet.
-    package func openForReading() throws -> SQLiteDestination? {
-        exists ? try SQLiteDestination(readingOnly: location) : nil
+    package func openForReading() throws -> (any WarehouseDestination)? {
+        if isPostgres {
+            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingOnly: true)
+        }
+        return exists ? try SQLiteDestination(readingOnly: location) : nil
     }
 
     /// A read-write connection to an existing warehouse, or `nil` when there is none yet
     /// (for commands that must not create it).
-    package func existing() throws -> SQLiteDestination? {
+    package func existing() throws -> (any WarehouseDestination)? {
         exists ? try open() : nil
     }
 
     /// The connection that records runs and attempts.
-    package func openRunLog() throws -> SQLiteDestination {
+    package func openRunLog() throws -> any WarehouseDestination {
         try open().forRunRecords()
     }
 

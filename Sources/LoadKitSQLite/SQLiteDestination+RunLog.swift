@@ -161,6 +161,11 @@ extension SQLiteDestination: RunLog {
             """).compactMap(Self.attemptRecord)
     }
 
+    public func hasRunningRuns() throws -> Bool {
+        guard try hasRunLog() else { return false }
+        return try connection.scalar("SELECT count(*) FROM _loadkit_runs WHERE status = 'running'") != .integer(0)
+    }
+
     /// Whether the run log's tables exist (a read-only destination never creates them).
     private func hasRunLog() throws -> Bool {
         if !readOnly {

@@ -13,9 +13,11 @@ import LoadKit
 /// and upserts the ledger (https://www.sqlite.org/lang_transaction.html).
 ///
 /// Use one destination from one thread at a time; open one per worker.
-public final class SQLiteDestination: Destination, StagingFingerprinting {
+public final class SQLiteDestination: WarehouseDestination {
     /// The warehouse file.
     public let path: String
+    /// The warehouse file, for messages (``WarehouseDestination/location``).
+    public var location: String { path }
     /// The folder of load lock files.
     public let lockDirectory: String
     /// The connection to the warehouse.
@@ -476,7 +478,7 @@ extension SQLiteDestination {
     /// newest ones only on a power loss. Data and ledger commits go through other connections,
     /// which keep `synchronous=FULL`. https://www.sqlite.org/pragma.html#pragma_synchronous
     /// - Returns: `self`.
-    public func forRunRecords() throws -> SQLiteDestination {
+    public func forRunRecords() throws -> Self {
         try connection.execute("PRAGMA synchronous=NORMAL")
         return self
     }

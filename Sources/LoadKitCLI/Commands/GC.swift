@@ -41,8 +41,8 @@ extension LoadKitCommand {
                     try JSONOutput.print(report)
                     return
                 }
-                guard FileManager.default.fileExists(atPath: project.warehouse) else {
-                    print("no warehouse at \(project.warehouse) yet; nothing to collect")
+                guard project.warehouseExists else {
+                    print("no warehouse at \(project.warehouseDisplayName) yet; nothing to collect")
                     return
                 }
                 let orphans = report.dropped, lockFiles = report.lockFiles

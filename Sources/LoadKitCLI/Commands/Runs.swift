@@ -71,7 +71,7 @@ extension LoadKitCommand {
                         return
                     }
                     if runs.isEmpty {
-                        print(failed && FileManager.default.fileExists(atPath: project.warehouse) ? "no failed runs" : "no runs yet")
+                        print(failed && project.warehouseExists ? "no failed runs" : "no runs yet")
                     }
                     for run in runs {
                         print(Runs.line(run))

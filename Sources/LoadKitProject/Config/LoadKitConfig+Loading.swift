@@ -3,7 +3,7 @@ import LoadKit
 import Yams
 
 extension LoadKitConfig {
-    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir"]
+    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir", "schema"]
     package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
                             "retry", "depends_on", "sql", "schedule"]
     package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
@@ -48,8 +48,9 @@ extension LoadKitConfig {
         let configured = try entries["warehouse"].map { node -> String in
             let text = try node.nonEmptyString()
             if Warehouse.isURI(text) {
-                // Checked here, so the refusal names the key; never resolved as a file name.
+                // Checked here, so a refusal names the key; never resolved as a file name.
                 do { _ = try Warehouse(text, lockTimeout: .seconds(60)) } catch { throw node.error("\(error)") }
+                return text
             }
             return resolve(text, against: directory)
         }
@@ -111,6 +112,14 @@ extension LoadKitConfig {
         }
         var config = LoadKitConfig(file: file, warehouse: warehouse, timeZone: timeZone, defaults: defaults,
                                    tables: tables, notify: notify)
+        if let node = entries["schema"] {
+            let schema = try node.nonEmptyString()
+            do { try Identifier.validate(schema, what: "schema name") } catch { throw node.error("\(error)") }
+            guard Warehouse.isPostgres(warehouse) else {
+                throw node.error("schema: applies to a PostgreSQL warehouse (postgres://…); a SQLite warehouse has none")
+            }
+            config.schema = schema
+        }
         if let node = entries["temp_dir"] {
             let path = resolve(try node.nonEmptyString(), against: directory)
             var isDirectory: ObjCBool = false

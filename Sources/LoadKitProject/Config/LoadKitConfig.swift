@@ -6,8 +6,11 @@ import LoadKit
 package struct LoadKitConfig {
     /// The config file's path as given.
     package var file: String
-    /// The SQLite file of the warehouse (absolute or relative to the working directory).
+    /// The warehouse: a SQLite file (absolute or relative to the working directory) or a
+    /// PostgreSQL URI (SPEC.md §7).
     package var warehouse: String
+    /// The PostgreSQL schema holding the targets and the `_loadkit_` tables (`schema:`, SPEC.md §7).
+    package var schema = "public"
     /// The default zone for partition boundaries and naive timestamps.
     package var timeZone: TimeZone
     package var defaults: Defaults

@@ -85,29 +85,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: workspace.warehouse), "verify ran on a scratch copy")
     }
 
-    @Test("A postgres:// warehouse is 'not supported yet' naming the key, never a file name; the password is not shown",
-          arguments: ["postgres://loader:s3cret@db.example:5432/wh", "postgresql://db.example/wh"])
+    @Test("A postgres:// warehouse is taken as PostgreSQL, never a file name; a server that cannot be reached fails fast naming host, port and database, never the password",
+          arguments: ["postgres://loader:s3cret@127.0.0.1:1/wh", "postgresql://127.0.0.1:1/wh?password=s3cret"])
     func postgresWarehouse(uri: String) throws {
         let workspace = try EventsProject()
         let yaml = try String(contentsOfFile: workspace.config, encoding: .utf8)
             .replacingOccurrences(of: "warehouse: warehouse.db", with: "warehouse: \(uri)")
+            .components(separatedBy: "\n  daily:").first!
         _ = try workspace.directory.write("loadkit.yml", yaml)
-        let error = try #require(throws: ConfigError.self) { _ = try Project(configPath: workspace.config) }
-        #expect(error.key == "warehouse")
-        #expect(error.line == 1)
-        #expect(error.message.contains("PostgreSQL warehouses are not supported yet"))
-        #expect(!error.description.contains("s3cret"))
+        let project = try Project(configPath: workspace.config)
+        #expect(project.warehouse == uri, "a URI is not resolved against the config's folder")
+        #expect(!project.warehouseDisplayName.contains("s3cret"))
+        let clock = ContinuousClock()
+        let started = clock.now
         let result = try workspace.run(["status", "--table", "events"])
-        #expect(result.status == 64)
-        #expect(result.stderr.contains("warehouse: warehouse postgres"), "\(result.stderr)")
+        #expect(clock.now - started < .seconds(10), "fails within the connect timeout")
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot connect to PostgreSQL at host 127.0.0.1 port 1 database wh"), "\(result.stderr)")
         #expect(!result.stderr.contains("s3cret"))
         let names = try FileManager.default.contentsOfDirectory(atPath: workspace.root)
         #expect(!names.contains { $0.hasPrefix("postgres") }, "no file named after the URI: \(names)")
     }
 
     @Test("Other URIs are refused too (exit 64), never a file name, and no password is printed in any form",
-          arguments: ["postgresql:///db?user=u&password=s3cret", "postgres://user:pa@s3cret@host/db",
-                      "mysql://user:s3cret@host/db", "file:/tmp/x.db"])
+          arguments: ["mysql://user:s3cret@host/db", "mysql://user:pa@s3cret@host/db", "file:/tmp/x.db"])
     func otherURIs(uri: String) throws {
         let workspace = try EventsProject()
         try workspace.day(1)

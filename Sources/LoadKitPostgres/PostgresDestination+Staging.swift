@@ -1,0 +1,120 @@
+import LoadKit
+
+/// Staged loads on PostgreSQL: a TEMP staging table filled by COPY, then one transaction that
+/// removes what the load covers, inserts the staged rows and upserts the ledger.
+extension PostgresDestination {
+    public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {
+        abandonStaging()
+        let writer = try PostgresStagingWriter(name: name, destination: self, table: table)
+        openStaging = writer
+        return writer
+    }
+
+    /// Ends a staging COPY a failed load left open, so the connection can run statements again.
+    func abandonStaging() {
+        openStaging?.abandon()
+        openStaging = nil
+    }
+
+    /// Drops a staging table (TEMP) or a replace's leftover build table (`_loadkit_new_…`).
+    public func dropStaging(_ name: String) throws {
+        abandonStaging()
+        if name.hasPrefix(PostgresReplaceWriter.buildPrefix) {
+            try connection.execute("DROP TABLE IF EXISTS \(qualified(name))")
+        } else {
+            try connection.execute("DROP TABLE IF EXISTS pg_temp.\(PostgresDialect.quote(name))")
+        }
+    }
+
+    /// This session's staging tables (in use), and the build tables of partition replaces in the
+    /// schema (`_loadkit_new_…`), in use while the load that builds them holds their lock: a
+    /// crashed load's build table is a leftover for `gc`.
+    public func stagingTables() throws -> [(name: String, inUse: Bool)] {
+        let temp = try connection.query("""
+            SELECT c.relname FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r'
+            AND starts_with(c.relname, $1) ORDER BY 1
+            """, [LoadID.stagingPrefix]).compactMap { $0[0] }.map { (name: $0, inUse: true) }
+        let built = try connection.query("""
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind = 'r' AND starts_with(c.relname, $2) ORDER BY 1
+            """, [schema, PostgresReplaceWriter.buildPrefix]).compactMap { $0[0] }
+        var result = temp
+        for name in built {
+            let key = PostgresReplaceWriter.buildLockKey(schema: schema, name: name).description
+            let free = try connection.scalar("SELECT pg_try_advisory_lock($1)", [key]) == "t"
+            if free { try connection.execute("SELECT pg_advisory_unlock($1)", [key]) }
+            result.append((name, !free))
+        }
+        return result
+    }
+
+    public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
+        try writing {
+            let table = plan.table
+            let target = qualified(table.name)
+            let staged = "pg_temp." + PostgresDialect.quote(plan.stagingName)
+            let columns = table.storedColumns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
+            if let partitioning = table.partitioning, try isNativelyPartitioned(table) {
+                let column = PostgresDialect.quote(partitioning.column)
+                let keys = try connection.query("SELECT DISTINCT \(column) FROM \(staged) WHERE \(column) IS NOT NULL")
+                    .compactMap { $0[0] }
+                var covered = keys
+                if case .partitions(let replaced) = plan.scope { covered = Array(Set(keys + replaced)) }
+                try lockPartitions(table, covered)
+                try createMissingPartitions(table, keys)
+            }
+            switch plan.scope {
+            case .partitions(let keys):
+                let column = PostgresDialect.quote(table.partitioning?.column ?? "")
+                for key in keys { try connection.execute("DELETE FROM \(target) WHERE \(column) = $1", [key]) }
+            case .wholeTable:
+                try connection.execute("DELETE FROM \(target)")
+            case .loadID(let id):
+                try connection.execute("DELETE FROM \(target) WHERE \(PostgresDialect.quote(TargetTable.loadIDColumn)) = $1", [id])
+            case .nothing:
+                break
+            }
+            try connection.execute("INSERT INTO \(target) (\(columns)) SELECT \(columns) FROM \(staged)")
+            try upsertLedger(plan.ledger)
+            try beforeCommit()
+        }
+    }
+
+    /// Takes the transaction-level advisory lock of each partition, in sorted order (no
+    /// deadlock between two loads covering overlapping partitions), as the commit's first step
+    /// (SPEC.md §7, ``PostgresLockKey``).
+    func lockPartitions(_ table: TargetTable, _ keys: [String]) throws {
+        for key in Set(keys).sorted() {
+            try connection.execute("SELECT pg_advisory_xact_lock($1)",
+                                   [PostgresLockKey(schema: schema, table: table.name, partition: key).description])
+        }
+    }
+
+    /// Creates the PostgreSQL partition of each key that has none yet (`CREATE TABLE … PARTITION
+    /// OF … FOR VALUES IN`), inside the open transaction.
+    func createMissingPartitions(_ table: TargetTable, _ keys: [String]) throws {
+        let swap = PostgresPartitionSwap(connection: connection, schema: schema, table: table.name,
+                                         partitionColumn: table.partitioning?.column ?? "")
+        for key in keys {
+            let name = swap.partitionName(key)
+            if try connection.scalar("SELECT to_regclass($1)", [qualified(name)]) != nil { continue }
+            try connection.execute("CREATE TABLE \(qualified(name)) PARTITION OF \(qualified(table.name)) "
+                                   + "FOR VALUES IN (\(PostgresDialect.literal(key)))")
+        }
+    }
+
+    public func fingerprints(ofStaging name: String, table: TargetTable,
+                             version: Fingerprint.Version) throws -> [String?: Fingerprint] {
+        let columns = table.storedColumns
+        let types = Self.columnTypes(columns)
+        let keyIndex = table.partitioning.flatMap { p in columns.firstIndex { $0.name == p.column } }
+        var result: [String?: Fingerprint] = [:]
+        let list = columns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
+        try forEachValueRow("SELECT \(list) FROM pg_temp.\(PostgresDialect.quote(name))", [], types: types) { row in
+            var key: String?
+            if let keyIndex, case .text(let k) = row[keyIndex] { key = k }
+            result[key, default: Fingerprint(version: version)].add(row)
+        }
+        return result
+    }
+}

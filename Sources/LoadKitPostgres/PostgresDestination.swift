@@ -1,0 +1,224 @@
+import Foundation
+import LoadKit
+
+/// A PostgreSQL warehouse as a loadkit ``LoadKit/WarehouseDestination`` (SPEC.md §7).
+///
+/// The targets and loadkit's `_loadkit_` tables (``PostgresCatalog``) live in one schema (the
+/// config's `schema:`). A partitioned target is a native table `PARTITION BY LIST` on its
+/// partition key column (`text`), one PostgreSQL partition per loadkit partition, named
+/// `_loadkit_p_` and 16 hex digits (``PostgresPartitionSwap/partitionName(_:)``). A partition
+/// replace writes directly (``PostgresReplaceWriter``): `COPY … FREEZE` into a new table beside
+/// the target, then one short transaction swaps it in and upserts the ledger. Appends, replaces
+/// of unpartitioned or plain (not partitioned) tables, and the fallback of a replace stage into a
+/// TEMP table by `COPY`, then one transaction deletes what the load covers, inserts the staged
+/// rows and upserts the ledger.
+///
+/// Locks (``acquireLock(_:runID:timeout:)``) are session-level advisory locks held on a second
+/// connection, so that they work across machines and a holder whose connection ends (its process
+/// killed) frees them; each held lock also has a row in `_loadkit_leases` naming its holder for
+/// the waiter's message. The session settings `TimeZone = 'UTC'`, `DateStyle = 'ISO, YMD'` and
+/// `extra_float_digits = 1` are set on connect, so values read back are the ones loaded
+/// (``PostgresValueCodec``).
+///
+/// Use one destination from one thread at a time (lock calls excepted, which have their own
+/// connection); open one per worker.
+public final class PostgresDestination: WarehouseDestination {
+    /// The warehouse for messages: `postgres://user@host:port/database`, never a password.
+    public let location: String
+    /// The schema holding targets and `_loadkit_` tables.
+    public let schema: String
+    /// The data connection.
+    public let connection: PGConnection
+    /// `true` when opened for reading only: nothing is created, and every transaction is read-only.
+    public let readOnly: Bool
+    let uri: String
+    let lockTimeout: Duration
+    var catalogReady = false
+    var inLoadTransaction = false
+    /// Whether each target seen is a native partitioned table (`relkind` `p`).
+    var nativelyPartitioned: [String: Bool] = [:]
+    let locks: PostgresLocks
+    /// The staging COPY in progress, ended by the next staging call if a failed load left it open.
+    var openStaging: PostgresStagingWriter?
+
+    /// Connects to the warehouse.
+    /// - Parameters:
+    ///   - uri: a libpq connection URI (``PGConnection/init(uri:connectTimeout:)``).
+    ///   - schema: the config's `schema:` (default `public`).
+    ///   - lockTimeout: how long a load waits for another run's partition lock (`lock_timeout`).
+    ///   - readingOnly: open for reading only (`--dry-run`, `status`): nothing is created.
+    /// - Throws: ``PostgresError`` `08001` naming host, port and database when the server cannot
+    ///   be reached (within the connect timeout, default 5 s).
+    public init(uri: String, schema: String = "public", lockTimeout: Duration = .seconds(60),
+                readingOnly: Bool = false) throws {
+        self.uri = uri
+        self.schema = schema
+        self.lockTimeout = lockTimeout
+        self.readOnly = readingOnly
+        connection = try PGConnection(uri: uri)
+        let target = connection.target
+        location = "postgres://\(target.user)@\(target.host):\(target.port)/\(target.database)"
+        locks = PostgresLocks(uri: uri, schema: schema, location: location)
+        try connection.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1"
+            + (readingOnly ? "; SET default_transaction_read_only = on" : ""))
+        catalogReady = try connection.scalar("SELECT to_regclass($1) IS NOT NULL",
+                                             [PostgresDialect.qualified(schema, "_loadkit_runs")]) == "t"
+    }
+
+    /// `schema.name`, quoted.
+    func qualified(_ name: String) -> String { PostgresDialect.qualified(schema, name) }
+
+    public func prepareCatalog() throws {
+        if catalogReady || readOnly { return }
+        try PostgresCatalog.prepare(on: connection, schema: schema)
+        catalogReady = true
+    }
+
+    public func forRunRecords() throws -> Self { self }
+
+    // MARK: - Targets
+
+    public func ensureTable(_ table: TargetTable) throws {
+        try prepareCatalog()
+        let declared = table.storedColumns
+        var existing = try existingColumns(of: table.name)
+        if existing.isEmpty {
+            // Under the table's advisory lock: loads starting at once on several machines would
+            // race on CREATE TABLE (a unique violation in pg_type).
+            try connection.transaction {
+                try connection.execute("SELECT pg_advisory_xact_lock($1)",
+                                       [PostgresLockKey(schema: schema, table: table.name, partition: nil).description])
+                guard try existingColumns(of: table.name).isEmpty else { return }
+                let list = declared.map { "\(PostgresDialect.quote($0.name)) \(Self.postgresType($0.sqlType))" }
+                    .joined(separator: ", ")
+                var sql = "CREATE TABLE \(qualified(table.name)) (\(list))"
+                if let partitioning = table.partitioning {
+                    sql += " PARTITION BY LIST (\(PostgresDialect.quote(partitioning.column)))"
+                }
+                try connection.execute(sql)
+                if table.writeMode == .append {
+                    try connection.execute("CREATE INDEX ON \(qualified(table.name)) (\(PostgresDialect.quote(TargetTable.loadIDColumn)))")
+                }
+            }
+            existing = try existingColumns(of: table.name)
+        }
+        if existing != declared {
+            func show(_ columns: [TargetTable.StoredColumn]) -> String {
+                columns.map { "\($0.name) \($0.sqlType)" }.joined(separator: ", ")
+            }
+            throw LoadKitError(.schemaMismatch,
+                "table '\(table.name)' in \(location) (schema \(schema)) has columns (\(show(existing))) but the config "
+                + "declares (\(show(declared))); loadkit never alters a table: drop it, or use "
+                + "`loadkit backfill --table \(table.name) --rebuild` to rebuild it from its sources")
+        }
+        nativelyPartitioned[table.name] = try connection.scalar(
+            "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", [qualified(table.name)]) == "p"
+    }
+
+    /// Whether `table` is a native partitioned table (after ``ensureTable(_:)``).
+    func isNativelyPartitioned(_ table: TargetTable) throws -> Bool {
+        if let known = nativelyPartitioned[table.name] { return known }
+        let known = try connection.scalar("SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)",
+                                          [qualified(table.name)]) == "p"
+        nativelyPartitioned[table.name] = known
+        return known
+    }
+
+    /// The stored columns, their types named as on SQLite (`INTEGER`, `REAL`, `TEXT`,
+    /// `BOOLEAN`, `DATE`, `TIMESTAMP`) so that one declaration compares equal on both.
+    public func existingColumns(of table: String) throws -> [TargetTable.StoredColumn] {
+        try connection.query("""
+            SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum
+            """, [qualified(table)]).map { row in
+            TargetTable.StoredColumn(name: row[0] ?? "", sqlType: Self.loadKitType(row[1] ?? ""))
+        }
+    }
+
+    /// The PostgreSQL type of a stored column's SQLite-style type name (SPEC.md §7).
+    static func postgresType(_ sqlType: String) -> String {
+        ColumnType.allCases.first { $0.sqlType == sqlType }.map(PostgresDialect.sqlType) ?? sqlType
+    }
+
+    /// The SQLite-style type name of a PostgreSQL type, for comparing declarations.
+    static func loadKitType(_ postgresType: String) -> String {
+        ColumnType.allCases.first { PostgresDialect.sqlType($0) == postgresType }?.sqlType
+            ?? (postgresType == "timestamp with time zone" ? "TIMESTAMP" : postgresType.uppercased())
+    }
+
+    /// The declared types of stored columns, for encoding rows and decoding results.
+    static func columnTypes(_ columns: [TargetTable.StoredColumn]) -> [ColumnType] {
+        columns.map { column in ColumnType.allCases.first { $0.sqlType == column.sqlType } ?? .text }
+    }
+
+    /// Drops `table` (its partitions with it) and its ledger entries in one transaction.
+    public func dropTable(_ table: String) throws {
+        try prepareCatalog()
+        try connection.transaction {
+            try connection.execute("DROP TABLE IF EXISTS \(qualified(table))")
+            try connection.execute("DELETE FROM \(qualified("_loadkit_ledger")) WHERE table_name = $1", [table])
+        }
+        nativelyPartitioned[table] = nil
+    }
+
+    // MARK: - Locks
+
+    public func acquireLock(_ key: String, runID: String, timeout: Duration) throws {
+        try locks.acquire(key, runID: runID, timeout: timeout)
+    }
+
+    public func releaseLock(_ key: String, runID: String) throws {
+        try locks.release(key, runID: runID)
+    }
+
+    /// PostgreSQL's locks end with their holder's connection: nothing is left behind.
+    public func unusedLockFiles() -> [String] { [] }
+
+    /// Nothing to remove (``unusedLockFiles()`` is always empty).
+    public func removeLockFile(_ name: String) {}
+
+    // MARK: - Direct replace
+
+    /// A ``PostgresReplaceWriter`` (a swap) for a partitioned target that is a native partitioned
+    /// table; `nil` (the load stages) for an unpartitioned or plain table, inside a transform's
+    /// transaction, or when reading only.
+    public func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? {
+        guard !inLoadTransaction, !readOnly, table.partitioning != nil, try isNativelyPartitioned(table) else {
+            return nil
+        }
+        abandonStaging()
+        return PostgresReplaceWriter(destination: self, table: table, loadID: loadID)
+    }
+
+    // MARK: - Transactions
+
+    /// One `REPEATABLE READ` transaction, so that everything `body` reads is one snapshot.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        inLoadTransaction = true
+        defer { inLoadTransaction = false }
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        do {
+            let value = try body()
+            try connection.execute("COMMIT")
+            return value
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction of its own, or inside the load's open one (``transaction(_:)``).
+    func writing<T>(_ body: () throws -> T) throws -> T {
+        inLoadTransaction ? try body() : try connection.transaction(body)
+    }
+
+    // MARK: - Queries
+
+    /// SQL transforms on a PostgreSQL warehouse are not built yet.
+    /// - Throws: always, ``LoadKitError`` `.schema` saying so.
+    public func query(_ sql: String, partitionKey: String?,
+                      columns: ([(name: String, type: ColumnType?)]) throws -> Void,
+                      row: ([Value]) throws -> Void) throws {
+        throw LoadKitError(.schema, "SQL transforms are not supported on a PostgreSQL warehouse yet (\(location))")
+    }
+}

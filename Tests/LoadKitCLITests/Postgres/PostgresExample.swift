@@ -1,0 +1,59 @@
+import Foundation
+import LoadKitPostgres
+import LoadKitTesting
+import Testing
+
+/// The flights example (``ExampleWorkspace``) loading into a PostgreSQL warehouse: its config's
+/// `warehouse:` is the test server (`LOADKIT_TEST_POSTGRES_URL`) and `schema:` a fresh schema
+/// dropped afterwards (``TemporaryPostgresSchema``); the SQL transform `daily_delays` is left
+/// out (transforms are SQLite-only for now).
+struct PostgresExample {
+    let workspace: ExampleWorkspace
+    let schema: TemporaryPostgresSchema
+    /// The server, for reading what loadkit wrote.
+    var db: PGConnection { schema.connection }
+
+    /// - Parameter extraTables: YAML of more tables, indented by two spaces, appended to `tables:`.
+    init(extraTables: String = "") throws {
+        workspace = try ExampleWorkspace()
+        schema = try TemporaryPostgresSchema()
+        var yaml = try String(contentsOfFile: workspace.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "warehouse: warehouse.db",
+                                         with: "warehouse: \(schema.url)\nschema: \(schema.name)")
+        yaml = yaml.components(separatedBy: "  daily_delays:").first! + extraTables
+        try yaml.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+    }
+
+    /// `loadkit ARGS --config …` in the workspace.
+    func run(_ arguments: [String], environment: [String: String] = [:],
+             sourceLocation: SourceLocation = #_sourceLocation) throws -> ChildProcess.Result {
+        try workspace.run(arguments, environment: ["LOADKIT_FAILPOINT": ""].merging(environment) { $1 },
+                          sourceLocation: sourceLocation)
+    }
+
+    /// `loadkit ARGS --json --config …`, expecting exit `status`, parsed.
+    func json(_ arguments: [String], status: Int32 = 0, environment: [String: String] = [:],
+              sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let result = try run(arguments + ["--json"], environment: environment, sourceLocation: sourceLocation)
+        #expect(result.status == status, "stdout: \(result.stdout)\nstderr: \(result.stderr)",
+                sourceLocation: sourceLocation)
+        return try parseObject(result.stdout, sourceLocation: sourceLocation)
+    }
+
+    /// `loadkit fingerprint --table T [--partition P] --json`: (rows, fingerprint).
+    func fingerprint(_ table: String, _ partition: String? = nil,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws -> (rows: Int, hex: String) {
+        let object = try json(["fingerprint", "--table", table] + (partition.map { ["--partition", $0] } ?? []),
+                              sourceLocation: sourceLocation)
+        return (object["rows"] as? Int ?? -1, object["fingerprint"] as? String ?? "")
+    }
+
+    /// The tables of the schema whose names start with `prefix`.
+    func tables(prefix: String) throws -> [String] {
+        try db.query("SELECT tablename FROM pg_tables WHERE schemaname = $1 AND starts_with(tablename, $2) ORDER BY 1",
+                     [schema.name, prefix]).compactMap { $0[0] }
+    }
+
+    /// One value of `sql` run on the server.
+    func scalar(_ sql: String) throws -> String? { try db.scalar(sql) }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import LoadKitPostgres
+import LoadKitTesting
+import Testing
+
+/// The flights example through the `loadkit` binary against a real PostgreSQL server (SPEC.md
+/// §7): native partitions, swaps, the same fingerprints as SQLite, bad input, crashes and locks.
+@Suite(.enabled(if: TestPostgres.isAvailable, TestPostgres.skipReason))
+struct PostgresWarehouseTests {
+    static let january = ["backfill", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-31", "--quiet"]
+
+    @Test("January loads into 31 native partitions with the same rows and fingerprints as on SQLite; a rerun changes nothing; --force keeps the fingerprint")
+    func sameAsSQLite() throws {
+        let pg = try PostgresExample()
+        let first = try pg.json(Self.january)
+        #expect((first["counts"] as? [String: Int])?["success"] == 32, "\(first)")
+        #expect(first["rows"] as? Int == 27004 + 16)
+
+        let sqlite = try ExampleWorkspace()
+        _ = try sqlite.json(Self.january)
+        for (table, partition) in [("flights", nil), ("flights", "2013-01-05"), ("airlines", nil)] as [(String, String?)] {
+            let theirs = try sqlite.json(["fingerprint", "--table", table] + (partition.map { ["--partition", $0] } ?? []))
+            let ours = try pg.fingerprint(table, partition)
+            #expect(ours.hex == theirs["fingerprint"] as? String, "\(table) \(partition ?? "")")
+            #expect(ours.rows == theirs["rows"] as? Int)
+        }
+        // One logged PostgreSQL partition per loadkit partition, the parent partitioned by list.
+        #expect(try pg.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = '\(pg.schema.name).flights'::regclass") == "31")
+        #expect(try pg.scalar("SELECT relkind::text FROM pg_class WHERE oid = '\(pg.schema.name).flights'::regclass") == "p")
+        #expect(try pg.scalar("""
+            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = '\(pg.schema.name).flights'::regclass AND c.relpersistence <> 'p'
+            """) == "0")
+        #expect(try pg.scalar("SELECT count(*) FROM \(pg.schema.name)._loadkit_ledger WHERE table_name = 'flights'") == "31")
+        #expect(try pg.scalar("SELECT sum(distance)::bigint FROM \(pg.schema.name).flights") == "27188805")
+
+        let again = try pg.json(Self.january)
+        #expect((again["counts"] as? [String: Int])?["skipped"] == 32)
+        let before = try pg.fingerprint("flights")
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-04", "--to", "2013-01-06", "--force", "--quiet"])
+        #expect(try pg.fingerprint("flights") == before)
+        #expect(try pg.tables(prefix: "_loadkit_new_").isEmpty, "no build table left beside the target")
+
+        let runs = try pg.json(["runs"])
+        #expect((runs["runs"] as? [[String: Any]])?.count == 3)
+        let status = try pg.json(["status", "--table", "flights"])
+        #expect((status["counts"] as? [String: Int])?["loaded"] == 31)
+    }
+
+    @Test("A bad row fails its partition naming file, line and column; the partition keeps its rows; rerun --failed loads it after the fix")
+    func badRow() throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(Self.january)
+        let kept = try pg.fingerprint("flights", "2013-01-07")
+        let original = try String(contentsOfFile: pg.workspace.dayFile("2013-01-07"), encoding: .utf8)
+        var lines = original.components(separatedBy: "\n")
+        lines[4] = lines[4] + "X"  // line 5 ends in `time_hour`: not a timestamp any more
+        try lines.joined(separator: "\n").write(toFile: pg.workspace.dayFile("2013-01-07"), atomically: true, encoding: .utf8)
+        let result = try pg.run(["load", "--table", "flights", "--partition", "2013-01-07"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("data/flights-2013-01-07.csv, line 5, column time_hour"), "\(result.stderr)")
+        #expect(try pg.fingerprint("flights", "2013-01-07") == kept)
+        #expect(try pg.tables(prefix: "_loadkit_new_").isEmpty)
+
+        try original.write(toFile: pg.workspace.dayFile("2013-01-07"), atomically: true, encoding: .utf8)
+        let rerun = try pg.json(["rerun", "--failed", "--quiet"])
+        #expect(rerun["status"] as? String == "success")
+        #expect(try pg.fingerprint("flights", "2013-01-07") == kept)
+    }
+
+    @Test("kill -9 at each failpoint of a swap, then a rerun: the old rows or the new, never a mix; a leftover build table is collected by gc",
+          arguments: ["after_staging", "before_commit", "after_commit"])
+    func crash(failpoint: String) throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-05", "--to", "2013-01-06", "--quiet"])
+        let old = try pg.fingerprint("flights", "2013-01-05")
+        let other = try pg.fingerprint("flights", "2013-01-06")
+        try pg.workspace.corrupt(day: "2013-01-05", line: 2, column: "dep_delay", with: "99")
+
+        let crashed = try pg.run(["load", "--table", "flights", "--partition", "2013-01-05"],
+                                 environment: ["LOADKIT_FAILPOINT": failpoint])
+        #expect(crashed.status == 137)
+        let after = try pg.fingerprint("flights", "2013-01-05")
+        #expect(after.rows == 720)
+        if failpoint == "after_commit" { #expect(after != old) } else { #expect(after == old) }
+        #expect(try pg.fingerprint("flights", "2013-01-06") == other)
+        if failpoint == "before_commit" {
+            #expect(try pg.tables(prefix: "_loadkit_new_").count == 1, "the committed build table, never attached")
+            let gc = try pg.json(["gc"])
+            #expect((gc["dropped"] as? [String])?.count == 1, "\(gc)")
+        }
+        #expect(try pg.tables(prefix: "_loadkit_new_").isEmpty)
+
+        let rerun = try pg.json(["load", "--table", "flights", "--partition", "2013-01-05", "--quiet"])
+        #expect(rerun["status"] as? String == "loaded", "\(rerun)")
+        let final = try pg.fingerprint("flights", "2013-01-05")
+        #expect(final != old && final.rows == 720)
+        let runs = try pg.json(["runs"])["runs"] as? [[String: Any]] ?? []
+        #expect(runs.contains { $0["status"] as? String == "interrupted" }, "the killed run is marked interrupted: \(runs)")
+    }
+
+    @Test("A load waits for another process's partition lock held in the database, then fails naming the holder (exit 1, transient)")
+    func lockHeld() throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-05", "--to", "2013-01-05", "--quiet"])
+        try pg.workspace.corrupt(day: "2013-01-05", line: 2, column: "dep_delay", with: "99")
+        let holder = try ChildProcess.start(Paths.binary, ["load", "--table", "flights", "--partition", "2013-01-05",
+                                                           "--config", pg.workspace.config],
+                                            environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=60s"],
+                                            currentDirectory: pg.workspace.root)
+        defer { holder.signal(SIGKILL); _ = holder.wait() }
+        // The holder's lease row appears once it holds the partition's lock.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try pg.scalar("SELECT count(*) FROM \(pg.schema.name)._loadkit_leases WHERE holder LIKE 'run %'") != "1" {
+            try #require(ContinuousClock.now < deadline, "the holder never took its lock")
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        var yaml = try String(contentsOfFile: pg.workspace.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "lock_timeout: 60s", with: "lock_timeout: 1s")
+            .replacingOccurrences(of: "attempts: 3", with: "attempts: 1")
+        try yaml.write(toFile: pg.workspace.config, atomically: true, encoding: .utf8)
+        let waiter = try pg.run(["load", "--table", "flights", "--partition", "2013-01-05"])
+        #expect(kill(holder.pid, 0) == 0, "the holder still runs")
+        #expect(waiter.status == 1)
+        #expect(waiter.stderr.contains("partition flights 2013-01-05 is locked by run "), "\(waiter.stderr)")
+        #expect(waiter.stderr.contains("gave up after waiting 1 s"), "\(waiter.stderr)")
+        holder.signal(SIGKILL)
+        _ = holder.wait()
+        // The dead holder's lock is free: its connection ended with it.
+        let next = try pg.run(["load", "--table", "flights", "--partition", "2013-01-05"])
+        #expect(next.status == 0, "\(next.stderr)")
+    }
+
+    @Test("An append table on PostgreSQL: a rerun adds nothing, changed content replaces that load's rows")
+    func append() throws {
+        let pg = try PostgresExample(extraTables: """
+              planes_log:
+                source: { path: data/planes.csv }
+                columns: { tailnum: text, seats: integer }
+                write: append
+
+            """)
+        _ = try pg.workspace.directory.write("data/planes.csv", "tailnum,seats\nN10156,55\nN102UW,182\n")
+        let first = try pg.json(["load", "--table", "planes_log", "--quiet"])
+        #expect(first["rowsWritten"] as? Int == 2, "\(first)")
+        _ = try pg.json(["load", "--table", "planes_log", "--quiet"])
+        #expect(try pg.scalar("SELECT count(*) FROM \(pg.schema.name).planes_log") == "2")
+        _ = try pg.workspace.directory.write("data/planes.csv", "tailnum,seats\nN10156,56\nN102UW,182\nN103US,182\n")
+        _ = try pg.json(["load", "--table", "planes_log", "--quiet"])
+        #expect(try pg.scalar("SELECT count(*) || ':' || sum(seats) FROM \(pg.schema.name).planes_log") == "3:420")
+    }
+
+    @Test("verify --in-place runs its five steps on PostgreSQL; without it, exit 64 says why")
+    func verify() throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-05", "--to", "2013-01-05", "--quiet"])
+        let refused = try pg.run(["verify", "--table", "flights", "--partition", "2013-01-05"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--in-place"), "\(refused.stderr)")
+        let before = try pg.fingerprint("flights")
+        let report = try pg.json(["verify", "--table", "flights", "--partition", "2013-01-05", "--in-place"])
+        #expect(report["ok"] as? Bool == true, "\(report)")
+        #expect((report["steps"] as? [[String: Any]])?.count == 5)
+        #expect(try pg.fingerprint("flights") == before)
+    }
+}
