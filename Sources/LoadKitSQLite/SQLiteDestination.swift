@@ -253,6 +253,12 @@ public final class SQLiteDestination: Destination, StagingFingerprinting {
         return try SQLiteReplaceWriter(connection: connection, table: table, warehouse: path)
     }
 
+    /// Interrupts the statement running on ``connection`` (``SQLiteConnection/interrupt()``);
+    /// safe from another thread while this destination is open.
+    public func interrupt() {
+        connection.interrupt()
+    }
+
     // MARK: - Staging
 
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {

@@ -88,9 +88,14 @@ public enum FailPoint: String, Sendable, CaseIterable {
         Result { try configured() }
 
     /// Acts if this point is armed in the environment; otherwise returns at once.
-    /// - Throws: ``LoadKitError`` `.injected` (transient for `error`, terminal for `fatal`), or
-    ///   the configuration error.
-    public func reach() throws {
+    ///
+    /// A `sleep` waits on the real clock; with a `cancellation` it ends as soon as that is
+    /// cancelled (an attempt's `timeout:`), throwing, so a slow attempt made by a failpoint is
+    /// stopped like a slow statement.
+    /// - Parameter cancellation: the attempt's cancellation, if any.
+    /// - Throws: ``LoadKitError`` `.injected` (transient for `error`, terminal for `fatal`),
+    ///   `.cancelled` (transient) when `cancellation` ends a `sleep`, or the configuration error.
+    public func reach(cancellation: Cancellation? = nil) throws {
         guard let armed = try Self.configuration.get(), armed.point == self else { return }
         let count = Self.reached.withLock { counts -> Int in
             counts[self, default: 0] += 1
@@ -105,7 +110,11 @@ public enum FailPoint: String, Sendable, CaseIterable {
         case .fatal:
             throw LoadKitError(.injected, "injected fatal failure at \(rawValue)")
         case .sleep(let duration):
-            if duration.seconds > 0 { usleepSeconds(duration.seconds) }
+            if let cancellation {
+                try cancellation.sleep(for: duration)
+            } else if duration.seconds > 0 {
+                usleepSeconds(duration.seconds)
+            }
         }
     }
 }
