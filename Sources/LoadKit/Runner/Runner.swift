@@ -10,6 +10,13 @@ import Foundation
 /// `failFast`. ``cancel()`` (for SIGINT/SIGTERM) stops taking new items; running attempts end
 /// normally (a load either commits or rolls back) and the run is recorded `interrupted`.
 ///
+/// A task's ``RunTask/timeout`` bounds each attempt: past it the attempt is cancelled
+/// (``Cancellation``, ``Destination/interrupt()``) and fails with ``LoadKitError`` `.timeout`,
+/// transient, so it is retried. A task with ``RunTask/batch`` above 1 has a worker take up to
+/// that many ready items of the task whose partitions follow each other without a gap and run
+/// them as one attempt of ``RunTask/batchAction`` (one attempt record per item); a batch that
+/// fails commits nothing and its items are run again one by one, each with its retry policy.
+///
 /// ```swift
 /// let runner = Runner(graph: try TaskGraph([airlines, flights]),
 ///                     destinations: { try SQLiteDestination(path: "warehouse.db") },

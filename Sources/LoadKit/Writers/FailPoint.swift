@@ -8,7 +8,8 @@ import Synchronization
 /// rollback beyond what the database's journal does. `error` throws a transient error (the retry
 /// policy retries it); `fatal` throws a terminal one. `sleep=2s` waits there, holding whatever
 /// the load holds at that point (its locks, its open transaction), then goes on: tests use it to
-/// make two processes overlap without racing. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
+/// make two processes overlap without racing (an attempt's `timeout:` cuts the wait short, see
+/// ``reach(cancellation:)``). `LOADKIT_FAILPOINT_TIMES=N` makes it act only
 /// the first N times the point is reached in the process.
 public enum FailPoint: String, Sendable, CaseIterable {
     /// Every row is written where the commit takes it from (the staging table, or, for a direct
