@@ -19,8 +19,10 @@ extension Loader {
     ///    are as before, after it every partition is as loaded, never in between;
     /// 5. failpoint `after_commit` (reached once per batch); release the locks.
     ///
-    /// A destination without direct replace, and a load armed with `after_staging:sleep` or
-    /// forced to stage, load the partitions one by one (``load(_:)``, one transaction each).
+    /// Only a direct replace can hold several partitions: with a destination without one, or a
+    /// load armed with `after_staging:sleep` or forced to stage, it throws
+    /// ``LoadKitError/Code/batchUnavailable`` having written nothing (the runner then loads the
+    /// partitions one by one).
     ///
     /// ```swift
     /// let days = try (5...9).map { try scheme.partition(forKey: "2013-01-0\($0)") }
@@ -33,9 +35,10 @@ extension Loader {
     ///   files, distinct partitions, in any order; the first request's run id, lock timeout and
     ///   cancellation apply to all.
     /// - Returns: one result per request, in the order given.
-    /// - Throws: ``LoadKitError`` `.schema` for requests that cannot share a transaction; any
-    ///   error ``load(_:)`` throws, for the first partition that fails. Whatever is thrown, the
-    ///   target and the ledger are unchanged.
+    /// - Throws: ``LoadKitError`` `.schema` for requests that cannot share a transaction,
+    ///   `.batchUnavailable` when this load cannot write directly; any error ``load(_:)`` throws,
+    ///   for the first partition that fails. Whatever is thrown, the target and the ledger are
+    ///   unchanged.
     public func loadBatch(_ requests: [LoadRequest]) throws -> [LoadResult] {
         guard let first = requests.first else { return [] }
         if requests.count == 1 { return [try load(first)] }
@@ -52,7 +55,7 @@ extension Loader {
         guard Set(keys).count == keys.count else {
             throw LoadKitError(.schema, "a batch names the same partition twice")
         }
-        guard requests.allSatisfy(prefersDirect) else { return try requests.map(load) }
+        guard requests.allSatisfy({ prefersDirect($0) }) else { throw Self.unavailable }
         try destination.prepareCatalog()
         try checkPartitioning(first)
         try destination.ensureTable(table)
@@ -75,8 +78,7 @@ extension Loader {
         }
         if !changed.isEmpty {
             guard let writer = try destination.beginReplace(table, loadID: requests[changed[0]].loadID) else {
-                for i in changed { results[i] = try load(requests[i]) }
-                return results.map { $0! }
+                throw Self.unavailable
             }
             for (i, result) in try writeBatch(changed.map { requests[$0] }, writer: writer).enumerated() {
                 results[changed[i]] = result
@@ -94,7 +96,9 @@ extension Loader {
         var staged: [(request: LoadRequest, staged: Staged, seconds: Double)] = []
         for request in requests {
             let started = clock.now
-            guard case .partition(let p) = request.scope else { continue }
+            guard case .partition(let p) = request.scope else {
+                throw LoadKitError(.schema, "a batch holds static partition replaces only")
+            }
             let rows = try stage(request, loadID: request.loadID, into: writer, starts: .atOnce(p.key))
             staged.append((request, rows, (clock.now - started).seconds))
         }
@@ -116,4 +120,15 @@ extension Loader {
         for i in results.indices { results[i].commitSeconds = commitSeconds }
         return results
     }
+
+    /// Why a batch cannot run here: its partitions need one transaction each.
+    private static let unavailable = LoadKitError(.batchUnavailable,
+        "these partitions cannot share one transaction (the destination only stages, or a staged write is forced); "
+        + "load them one by one")
+}
+
+extension LoadKitError.Code {
+    /// A batch of partitions cannot be written in one transaction here (terminal for the batch;
+    /// its partitions are loaded one by one).
+    public static let batchUnavailable = LoadKitError.Code("batch.unavailable")
 }
