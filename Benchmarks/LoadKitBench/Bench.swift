@@ -29,6 +29,9 @@ final class Bench {
         }
         _ = try runMeasured([me, "child-split-days", flights, work + "/days"])
         try config.write(toFile: work + "/loadkit.yml", atomically: true, encoding: .utf8)
+        try config.replacingOccurrences(of: "warehouse: warehouse.db", with: "warehouse: warehouse-batch.db")
+            .appending("\n    batch: \(Self.batch)\n")
+            .write(toFile: work + "/loadkit-batch.yml", atomically: true, encoding: .utf8)
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: work) }
@@ -175,6 +178,33 @@ final class Bench {
         notes.append("W2 checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
         notes.append("W2 --force keeps the fingerprint: \(before == after ? "yes" : "NO") (\(after)); "
             + "W2rerun = every partition skipped (sources unchanged); both ratios against the same W2 reference")
+    }
+
+    /// `batch:` of the W2-batch workload: a week of daily partitions per transaction.
+    static let batch = 7
+
+    /// W2-batch: W2 with `batch: 7` against the same backfill without it (A B A B), both into
+    /// fresh warehouses; the ratio is the effect of `batch:` alone.
+    func w2batch() throws {
+        let backfill = { (config: String) in
+            [self.loadkit, "backfill", "--quiet", "--config", "\(self.work)/\(config)", "--table", "flights",
+             "--from", "2013-01-01", "--to", "2013-12-31"]
+        }
+        var checks = Set<String>()
+        let result = try series { _ in
+            let m = try runMeasured(fresh("warehouse-batch.db", backfill("loadkit-batch.yml")))
+            checks.insert("batch " + (try check("\(work)/warehouse-batch.db")))
+            return m
+        } alternate: { _ in
+            let m = try runMeasured(fresh("warehouse.db", backfill("loadkit.yml")))
+            checks.insert("plain " + (try check("\(work)/warehouse.db")))
+            return m
+        }
+        row("W2batch", result.0, result.1, rows: Bench.rows, reference: "W2 without batch: (365 transactions)")
+        let same = try tableFingerprint("\(work)/warehouse-batch.db") == (try tableFingerprint("\(work)/warehouse.db"))
+        notes.append("W2batch: batch: \(Self.batch) (\((365 + Self.batch - 1) / Self.batch) transactions per worker pool) "
+            + "vs W2 without it; checks: " + checks.sorted().joined(separator: "; ")
+            + "; same fingerprint: \(same ? "yes" : "NO")")
     }
 
     /// W3: runner overhead, 365 partitions × a 3-task DAG of no-op closures, through the library.

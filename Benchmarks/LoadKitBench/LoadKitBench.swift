@@ -5,7 +5,7 @@ import Foundation
 struct LoadKitBench: ParsableCommand {
     /// A workload of BENCH.md, plus `hash` (fingerprint v1 against v2).
     enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case parse, w1, w2, w3, w4, w5, hash
+        case parse, w1, w2, w2batch, w3, w4, w5, hash
     }
 
     static let configuration = CommandConfiguration(
@@ -21,6 +21,7 @@ struct LoadKitBench: ParsableCommand {
               parse  typed CSV parse of flights.csv vs the shell's .import into :memory:
               w1     load flights.csv into an empty table, 365 daily partitions
               w2     backfill the 365 daily files; then --force and a plain rerun
+              w2batch  w2 with `batch: 7` against w2 without it (the effect of batch:)
               w3     runner overhead: 365 partitions x 3 no-op tasks, in µs/task
               w4     w1 on a ten-times file: peak memory against w1's
               w5     verify of one day of the year-sized table vs one load of that day
@@ -46,7 +47,7 @@ struct LoadKitBench: ParsableCommand {
     @Flag(help: "Print one JSON document with every figure instead of the table.")
     var json = false
 
-    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w3, w4, w5, hash (default: all).",
+    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w2batch, w3, w4, w5, hash (default: all).",
                                  valueName: "workload"))
     var workloads: [Workload] = []
 
@@ -74,6 +75,7 @@ struct LoadKitBench: ParsableCommand {
             case .parse: try bench.parse()
             case .w1: try bench.w1()
             case .w2: try bench.w2()
+            case .w2batch: try bench.w2batch()
             case .w3: try bench.w3()
             case .w4: try bench.w4()
             case .w5: try bench.w5()

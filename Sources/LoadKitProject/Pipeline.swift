@@ -31,12 +31,13 @@ package struct Pipeline {
                 tasks.append(.transform(name: table.name, sql: sql, schema: table.schema, partitioning: partitioning,
                                         writeMode: table.write, allowEmpty: table.allowEmpty,
                                         dependsOn: table.dependsOn, retry: retry,
-                                        lockTimeout: config.defaults.lockTimeout))
+                                        lockTimeout: config.defaults.lockTimeout, timeout: table.timeout))
             } else if let source = table.source {
                 tasks.append(.load(try table.targetTable(),
                                    source: SourceTemplate(path: source.path, format: source.format,
                                                           options: source.options, baseDirectory: base),
-                                   dependsOn: table.dependsOn, retry: retry, lockTimeout: config.defaults.lockTimeout))
+                                   dependsOn: table.dependsOn, retry: retry, lockTimeout: config.defaults.lockTimeout,
+                                   timeout: table.timeout, batch: table.batch))
             }
         }
         graph = try TaskGraph(tasks)

@@ -175,6 +175,15 @@ public final class SQLiteConnection {
     /// The rowid of the last row inserted on this connection. https://www.sqlite.org/c3ref/last_insert_rowid.html
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Makes the statement running on this connection fail with `SQLITE_INTERRUPT` (an open
+    /// transaction is rolled back by SQLite); does nothing when none runs. The one method that
+    /// may be called from another thread while the connection is in use, as long as the
+    /// connection is open. A wait for another connection's lock (the busy handler) is not
+    /// interrupted: it ends at the busy timeout. https://www.sqlite.org/c3ref/interrupt.html
+    public func interrupt() {
+        sqlite3_interrupt(handle)
+    }
+
     /// `true` when no transaction is open. https://www.sqlite.org/c3ref/get_autocommit.html
     public var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 }

@@ -255,6 +255,12 @@ public final class SQLiteDestination: WarehouseDestination {
         return try SQLiteReplaceWriter(connection: connection, table: table, warehouse: path)
     }
 
+    /// Interrupts the statement running on ``connection`` (``SQLiteConnection/interrupt()``);
+    /// safe from another thread while this destination is open.
+    public func interrupt() {
+        connection.interrupt()
+    }
+
     // MARK: - Staging
 
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {

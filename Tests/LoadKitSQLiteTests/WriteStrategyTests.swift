@@ -313,6 +313,7 @@ final class HookedDestination: Destination, @unchecked Sendable {
         onAcquiredLock?(key)
     }
     func releaseLock(_ key: String, runID: String) throws { try inner.releaseLock(key, runID: runID) }
+    func interrupt() { inner.interrupt() }
     func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? {
         onBeginReplace?()
         return try inner.beginReplace(table, loadID: loadID).map { HookedReplaceWriter($0, onReplace: onReplacePartition) }

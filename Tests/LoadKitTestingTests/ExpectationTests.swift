@@ -14,6 +14,7 @@ final class DoubleInsertDestination: Destination {
     func existingColumns(of table: String) throws -> [TargetTable.StoredColumn] { try base.existingColumns(of: table) }
     func acquireLock(_ key: String, runID: String, timeout: Duration) throws { try base.acquireLock(key, runID: runID, timeout: timeout) }
     func releaseLock(_ key: String, runID: String) throws { try base.releaseLock(key, runID: runID) }
+    func interrupt() { base.interrupt() }
     func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter { try base.createStaging(name, for: table) }
     func dropStaging(_ name: String) throws { try base.dropStaging(name) }
     func stagingTables() throws -> [(name: String, inUse: Bool)] { try base.stagingTables() }

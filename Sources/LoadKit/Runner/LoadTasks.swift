@@ -77,9 +77,14 @@ extension RunTask {
     ///   - dependsOn: upstream tasks.
     ///   - retry: the retry policy.
     ///   - lockTimeout: how long a load waits for another run loading the same partition.
+    ///   - timeout: how long one attempt may run before it is cancelled (``RunTask/timeout``);
+    ///     `nil`: no limit.
+    ///   - batch: up to this many consecutive partitions per transaction (``RunTask/batch``,
+    ///     ``Loader/loadBatch(_:)``); only a partitioned replace table batches.
     public static func load(_ table: TargetTable, source: SourceTemplate, dependsOn: [String] = [],
-                            retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
-        RunTask(name: table.name, dependsOn: dependsOn, partitioned: table.partitioning != nil, retry: retry) { context in
+                            retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60),
+                            timeout: Duration? = nil, batch: Int = 1) -> RunTask {
+        @Sendable func request(_ context: TaskContext) throws -> LoadRequest {
             let path: String
             let input: LoadRequest.Input
             let scope: LoadRequest.Scope
@@ -93,10 +98,12 @@ extension RunTask {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw LoadKitError(.missingSource, "source file not found: \(InputIdentity.displayName(of: path))")
             }
-            let request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
+            var request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
                                       lockTimeout: lockTimeout, skipIfUnchanged: !context.force && context.input == nil)
-            let result = try context.loader.load(request)
-            context.report(result)
+            request.cancellation = context.cancellation
+            return request
+        }
+        @Sendable func outcome(_ result: LoadResult) -> Outcome {
             switch result.status {
             case .loaded: return .done(rows: result.rowsWritten)
             case .alreadyLoaded:
@@ -110,6 +117,23 @@ extension RunTask {
             case .nothingToLoad: return .skipped(reason: "the source has no rows")
             }
         }
+        var task = RunTask(name: table.name, dependsOn: dependsOn, partitioned: table.partitioning != nil,
+                           retry: retry) { context in
+            let result = try context.loader.load(try request(context))
+            context.report(result)
+            return outcome(result)
+        }
+        task.timeout = timeout
+        if table.partitioning != nil && table.writeMode == .replace {
+            task.batch = max(1, batch)
+            task.batchAction = { contexts in
+                guard let first = contexts.first else { return [] }
+                let results = try first.loader.loadBatch(try contexts.map(request))
+                for (context, result) in zip(contexts, results) { context.report(result) }
+                return results.map(outcome)
+            }
+        }
+        return task
     }
 
     /// The task that fills `table` from a SQL query over the same database, once per partition
@@ -130,11 +154,14 @@ extension RunTask {
     ///   - dependsOn: the upstream tasks, run first for the same partition.
     ///   - retry: the retry policy for transient errors.
     ///   - lockTimeout: how long to wait for another load holding the partition's lock.
+    ///   - timeout: how long one attempt may run before it is cancelled (``RunTask/timeout``);
+    ///     `nil`: no limit.
     public static func transform(name: String, sql: String, schema: TableSchema?,
                                  partitioning: TargetTable.Partitioning?, writeMode: WriteMode = .replace,
                                  allowEmpty: Bool = false, dependsOn: [String] = [],
-                                 retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60)) -> RunTask {
-        RunTask(name: name, dependsOn: dependsOn, partitioned: partitioning != nil, retry: retry) { context in
+                                 retry: RetryPolicy = RetryPolicy(), lockTimeout: Duration = .seconds(60),
+                                 timeout: Duration? = nil) -> RunTask {
+        var task = RunTask(name: name, dependsOn: dependsOn, partitioned: partitioning != nil, retry: retry) { context in
             let key = context.partition?.key
             // Declared columns, else those of the existing table, else the query's own types.
             let existing = try context.destination.existingColumns(of: name)
@@ -149,12 +176,13 @@ extension RunTask {
             }
             let table = try TargetTable(name: name, schema: resolved, partitioning: partitioning, writeMode: writeMode,
                                         allowEmpty: allowEmpty)
-            let request = LoadRequest(table: table, input: .query(sql: sql, upstream: dependsOn),
+            var request = LoadRequest(table: table, input: .query(sql: sql, upstream: dependsOn),
                                       scope: context.partition.map { .partition($0) } ?? .wholeTable,
                                       runID: context.runID, lockTimeout: lockTimeout,
                                       definition: TableDefinition(columns: schema?.columns, options: nil,
                                                                   partitioning: partitioning, writeMode: writeMode),
                                       skipIfUnchanged: !context.force)
+            request.cancellation = context.cancellation
             let result = try context.loader.load(request)
             context.report(result)
             switch result.status {
@@ -163,6 +191,8 @@ extension RunTask {
             case .nothingToLoad: return .skipped(reason: "the query returns no rows")
             }
         }
+        task.timeout = timeout
+        return task
     }
 }
 

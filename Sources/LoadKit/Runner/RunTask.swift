@@ -29,6 +29,18 @@ public struct RunTask: Sendable {
     public var retry: RetryPolicy
     /// One attempt. Throw a ``RetryableError`` with `isTransient == true` to be retried.
     public var action: @Sendable (TaskContext) throws -> Outcome
+    /// How long one attempt may run (wall clock) before the runner cancels it (the table's
+    /// `timeout:`); `nil`: no limit. A cancelled attempt fails with ``LoadKitError``
+    /// `.timeout`, which is transient, so ``retry`` retries it. See ``TaskContext/cancellation``.
+    public var timeout: Duration?
+    /// Up to this many consecutive partitions of this task are run as one attempt of
+    /// ``batchAction`` (the table's `batch:`); 1 (the default) runs each partition alone.
+    public var batch: Int = 1
+    /// One attempt over several consecutive partitions (oldest first, one context each), all
+    /// or nothing: it returns one outcome per context, in order, or throws and has changed
+    /// nothing. A batch that throws is run again partition by partition with ``action``, so one
+    /// bad partition fails alone. `nil`: the task is never batched.
+    public var batchAction: (@Sendable ([TaskContext]) throws -> [Outcome])?
 
     /// Creates a task.
     /// - Parameters:
@@ -64,6 +76,9 @@ public struct TaskContext {
     public var loader: Loader
     /// The input file the item names (`load --input FILE`), else `nil`.
     public var input: String?
+    /// Cancelled by the runner when the attempt runs past the task's ``RunTask/timeout``: pass
+    /// it to loads (``LoadRequest/cancellation``) and check it in long loops.
+    public var cancellation = Cancellation()
     /// Receives each load's result (the `load` command prints it).
     var reporter: (@Sendable (LoadResult) -> Void)?
 

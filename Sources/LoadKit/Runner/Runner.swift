@@ -10,6 +10,13 @@ import Foundation
 /// `failFast`. ``cancel()`` (for SIGINT/SIGTERM) stops taking new items; running attempts end
 /// normally (a load either commits or rolls back) and the run is recorded `interrupted`.
 ///
+/// A task's ``RunTask/timeout`` bounds each attempt: past it the attempt is cancelled
+/// (``Cancellation``, ``Destination/interrupt()``) and fails with ``LoadKitError`` `.timeout`,
+/// transient, so it is retried. A task with ``RunTask/batch`` above 1 has a worker take up to
+/// that many ready items of the task whose partitions follow each other without a gap and run
+/// them as one attempt of ``RunTask/batchAction`` (one attempt record per item); a batch that
+/// fails commits nothing and its items are run again one by one, each with its retry policy.
+///
 /// ```swift
 /// let runner = Runner(graph: try TaskGraph([airlines, flights]),
 ///                     destinations: { try SQLiteDestination(path: "warehouse.db") },
@@ -213,53 +220,173 @@ public final class Runner: @unchecked Sendable {
                 state.unlock()
                 return
             }
-            let node = ready.removeFirst()
-            running += 1
+            let batch = takeBatch(startingWith: ready.removeFirst())
+            running += batch.count
             state.unlock()
 
-            let result: RunSummary.ItemResult
-            var records: [AttemptRecord]
             do {
                 if destination == nil {
                     let opened = try destinations()
                     destination = opened
                     loader = Loader(destination: opened)
                 }
-                (result, records) = attempt(node.item, runID: runID, destination: destination!, loader: loader!)
             } catch {
-                // The worker could not open its destination: the item fails, untried.
+                // The worker could not open its destination: the items fail, untried.
                 let now = timestamp()
-                result = RunSummary.ItemResult(task: node.item.task, partitionKey: node.item.partition?.key,
-                                               status: .failed, attempts: 1, rows: 0, message: "\(error)")
-                records = [AttemptRecord(runID: runID, table: node.item.task, partitionKey: node.item.partition?.key,
-                                         attempt: 1, status: .failed, startedAt: now, finishedAt: now,
-                                         error: "\(error)")]
+                for node in batch {
+                    let result = RunSummary.ItemResult(task: node.item.task, partitionKey: node.item.partition?.key,
+                                                       status: .failed, attempts: 1, rows: 0, message: "\(error)")
+                    let record = AttemptRecord(runID: runID, table: node.item.task,
+                                               partitionKey: node.item.partition?.key, attempt: 1, status: .failed,
+                                               startedAt: now, finishedAt: now, error: "\(error)")
+                    finish(node, result: result, records: [record], runID: runID)
+                }
+                continue
             }
-            finish(node, result: result, records: records, runID: runID)
+            var opened: [(id: Int64?, record: AttemptRecord)]?
+            if batch.count > 1 {
+                switch attemptBatch(batch.map(\.item), runID: runID, destination: destination!, loader: loader!) {
+                case .done(let outcomes):
+                    for (node, outcome) in zip(batch, outcomes) {
+                        finish(node, result: outcome.result, records: outcome.records, runID: runID)
+                    }
+                    continue
+                case .failed(let records):
+                    // Retried partition by partition, each in its own transaction, so one bad
+                    // partition fails alone; the batch's attempt records become their first.
+                    opened = records
+                }
+            }
+            for (i, node) in batch.enumerated() {
+                let (result, records) = attempt(node.item, runID: runID, destination: destination!, loader: loader!,
+                                                opened: opened?[i])
+                finish(node, result: result, records: records, runID: runID)
+            }
         }
     }
 
-    /// Runs one item with its retry policy; returns the outcome and the records still to be
-    /// written (attempts whose start or end could not be recorded as they happened).
+    /// `first` and, for a task with ``RunTask/batch`` above 1, the ready items of the same
+    /// task whose partitions follow it without a gap, up to the batch size, taken out of
+    /// `ready`. Called under `state`.
+    private func takeBatch(startingWith first: Node) -> [Node] {
+        guard let task = graph.task(first.item.task), task.batch > 1, task.batchAction != nil,
+              first.item.input == nil, var last = first.item.partition else { return [first] }
+        var batch = [first]
+        while batch.count < task.batch, let i = ready.firstIndex(where: {
+            $0.item.task == first.item.task && $0.item.input == nil && $0.item.partition?.start == last.end
+        }) {
+            let next = ready.remove(at: i)
+            batch.append(next)
+            last = next.item.partition!
+        }
+        return batch
+    }
+
+    /// How a batch attempt ended.
+    private enum BatchOutcome {
+        /// Every item's result and its records still to be written.
+        case done([(result: RunSummary.ItemResult, records: [AttemptRecord])])
+        /// Nothing was committed; each item's attempt record, still open (`running`).
+        case failed([(id: Int64?, record: AttemptRecord)])
+    }
+
+    /// Runs consecutive partitions of one task as one attempt of its ``RunTask/batchAction``,
+    /// under the task's timeout times the number of partitions. Each item gets its own attempt
+    /// record, written `running` first; a failed batch records nothing more (its items are
+    /// retried one by one, and those attempts finish these records).
+    private func attemptBatch(_ items: [RunPlan.Item], runID: String, destination: any Destination,
+                              loader: Loader) -> BatchOutcome {
+        let task = graph.task(items[0].task)!
+        let observer = self.observer
+        let cancellation = Cancellation()
+        var opened: [(id: Int64?, record: AttemptRecord)] = []
+        var contexts: [TaskContext] = []
+        for item in items {
+            let record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key, attempt: 1,
+                                       status: .running, startedAt: timestamp(), finishedAt: nil, input: item.input)
+            let id = try? logLock.withLock { try runLog.startAttempt(record) }
+            opened.append((id, record))
+            var context = TaskContext(partition: item.partition, runID: runID, attempt: 1, force: options.force,
+                                      destination: destination, loader: loader, input: item.input)
+            context.cancellation = cancellation
+            context.reporter = { observer?.loaded($0, item: item) }
+            contexts.append(context)
+        }
+        let first = items[0].partition!.key, last = items[items.count - 1].partition!.key
+        let timeout = AttemptTimeout(limit: task.timeout.map { $0 * items.count },
+                                     subject: "table \(task.name), partitions \(first)..\(last) (a batch of \(items.count))")
+        let outcomes: [RunTask.Outcome]
+        do {
+            outcomes = try timeout.run(cancellation: cancellation, destination: destination) {
+                try task.batchAction!(contexts)
+            }
+            guard outcomes.count == items.count else {
+                throw LoadKitError(.graph, "the batch of \(task.name) returned \(outcomes.count) outcomes for \(items.count) partitions")
+            }
+        } catch {
+            // Handled, not lost: nothing was committed, and each partition is now tried alone,
+            // where a bad row, a missing file or a timeout fails (and is recorded for) exactly the
+            // partition it belongs to, and a transient fault is retried by the retry policy.
+            return .failed(opened)
+        }
+        let finished = timestamp()
+        var done: [(result: RunSummary.ItemResult, records: [AttemptRecord])] = []
+        for ((item, outcome), (id, opening)) in zip(zip(items, outcomes), opened) {
+            var record = opening
+            record.finishedAt = finished
+            let result: RunSummary.ItemResult
+            switch outcome {
+            case .done(let rows):
+                (record.status, record.rows) = (.success, rows)
+                result = .init(task: item.task, partitionKey: item.partition?.key, status: .success,
+                               attempts: 1, rows: rows, message: nil)
+            case .skipped(let reason):
+                (record.status, record.rows, record.error) = (.skipped, 0, reason)
+                result = .init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
+                               attempts: 1, rows: 0, message: reason)
+            }
+            var unrecorded: [AttemptRecord] = []
+            save(record, id: id, into: &unrecorded)
+            done.append((result, unrecorded))
+        }
+        return .done(done)
+    }
+
+    /// Runs one item with its retry policy, each attempt under the task's timeout; returns the
+    /// outcome and the records still to be written (attempts whose start or end could not be
+    /// recorded as they happened).
+    /// - Parameter opened: the first attempt's record, already written `running` (by a batch
+    ///   that failed), else `nil`.
     private func attempt(_ item: RunPlan.Item, runID: String, destination: any Destination,
-                         loader: Loader) -> (RunSummary.ItemResult, [AttemptRecord]) {
+                         loader: Loader, opened: (id: Int64?, record: AttemptRecord)? = nil)
+        -> (RunSummary.ItemResult, [AttemptRecord]) {
         let task = graph.task(item.task)!
         var unrecorded: [AttemptRecord] = []
         var attempt = 1
         let observer = self.observer
+        let timeout = AttemptTimeout(limit: task.timeout, subject: "table \(item.task)"
+            + (item.partition.map { ", partition \($0.key)" } ?? ""))
         while true {
-            var record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
+            var record: AttemptRecord
+            let id: Int64?
+            if attempt == 1, let opened {
+                (id, record) = opened
+            } else {
+                record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
                                        attempt: attempt, status: .running, startedAt: timestamp(), finishedAt: nil,
                                        input: item.input)
-            // Written before the work starts, so a killed process leaves it behind. When the run
-            // log cannot be written now, the attempt is recorded when it ends, or at the run's end.
-            let id = try? logLock.withLock { try runLog.startAttempt(record) }
+                // Written before the work starts, so a killed process leaves it behind. When the run
+                // log cannot be written now, the attempt is recorded when it ends, or at the run's end.
+                id = try? logLock.withLock { try runLog.startAttempt(record) }
+            }
             var context = TaskContext(partition: item.partition, runID: runID, attempt: attempt, force: options.force,
                                       destination: destination, loader: loader, input: item.input)
             context.reporter = { observer?.loaded($0, item: item) }
             let result: RunSummary.ItemResult
             do {
-                let outcome = try task.action(context)
+                let outcome = try timeout.run(cancellation: context.cancellation, destination: destination) {
+                    try task.action(context)
+                }
                 switch outcome {
                 case .done(let rows):
                     (record.status, record.rows) = (.success, rows)

@@ -133,6 +133,19 @@ public protocol Destination: AnyObject {
     func query(_ sql: String, partitionKey: String?,
                columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                row: ([Value]) throws -> Void) throws
+
+    /// Stops the statement this destination's connection is running now, from another thread
+    /// (the runner's `timeout:` timer): SQLite `sqlite3_interrupt`, PostgreSQL `PQcancel`
+    /// (`PGConnection.cancel()` in LoadKitPostgres). The statement fails with the database's interrupt error, the
+    /// open transaction rolls back, and the load throws. When no statement is running it does
+    /// nothing, and it must not fail a statement started later: work between statements is
+    /// stopped by the load's ``Cancellation`` flag instead.
+    ///
+    /// The only method of a destination that may be called from another thread while it works;
+    /// it never blocks, and it is called only while the destination is open.
+    /// https://www.sqlite.org/c3ref/interrupt.html,
+    /// https://www.postgresql.org/docs/current/libpq-cancel.html
+    func interrupt()
 }
 
 extension Destination {

@@ -8,7 +8,8 @@ import Synchronization
 /// rollback beyond what the database's journal does. `error` throws a transient error (the retry
 /// policy retries it); `fatal` throws a terminal one. `sleep=2s` waits there, holding whatever
 /// the load holds at that point (its locks, its open transaction), then goes on: tests use it to
-/// make two processes overlap without racing. `LOADKIT_FAILPOINT_TIMES=N` makes it act only
+/// make two processes overlap without racing (an attempt's `timeout:` cuts the wait short, see
+/// ``reach(cancellation:)``). `LOADKIT_FAILPOINT_TIMES=N` makes it act only
 /// the first N times the point is reached in the process.
 public enum FailPoint: String, Sendable, CaseIterable {
     /// Every row is written where the commit takes it from (the staging table, or, for a direct
@@ -88,9 +89,14 @@ public enum FailPoint: String, Sendable, CaseIterable {
         Result { try configured() }
 
     /// Acts if this point is armed in the environment; otherwise returns at once.
-    /// - Throws: ``LoadKitError`` `.injected` (transient for `error`, terminal for `fatal`), or
-    ///   the configuration error.
-    public func reach() throws {
+    ///
+    /// A `sleep` waits on the real clock; with a `cancellation` it ends as soon as that is
+    /// cancelled (an attempt's `timeout:`), throwing, so a slow attempt made by a failpoint is
+    /// stopped like a slow statement.
+    /// - Parameter cancellation: the attempt's cancellation, if any.
+    /// - Throws: ``LoadKitError`` `.injected` (transient for `error`, terminal for `fatal`),
+    ///   `.cancelled` (transient) when `cancellation` ends a `sleep`, or the configuration error.
+    public func reach(cancellation: Cancellation? = nil) throws {
         guard let armed = try Self.configuration.get(), armed.point == self else { return }
         let count = Self.reached.withLock { counts -> Int in
             counts[self, default: 0] += 1
@@ -105,7 +111,11 @@ public enum FailPoint: String, Sendable, CaseIterable {
         case .fatal:
             throw LoadKitError(.injected, "injected fatal failure at \(rawValue)")
         case .sleep(let duration):
-            if duration.seconds > 0 { usleepSeconds(duration.seconds) }
+            if let cancellation {
+                try cancellation.sleep(for: duration)
+            } else if duration.seconds > 0 {
+                usleepSeconds(duration.seconds)
+            }
         }
     }
 }

@@ -54,6 +54,13 @@ public struct LoadRequest: Sendable {
     /// that cannot write directly (an append, a transform, a destination without direct
     /// replace, a partition locked by another run) stages anyway.
     public var strategy: WriteStrategy?
+    /// Stops the load from another thread (the runner's `timeout:` timer); `nil` (the default)
+    /// when nothing may. The ``Loader`` checks it once per 1,024 rows read, before its commit and
+    /// in failpoint sleeps, and throws ``LoadKitError`` `.cancelled` (transient); the open
+    /// transaction rolls back, so the target and the ledger stay as they were. A statement
+    /// blocked in the database is stopped by ``Destination/interrupt()``, which the caller
+    /// registers with the cancellation (``Cancellation/whileRunning(_:onCancel:)``).
+    public var cancellation: Cancellation?
 
     /// Creates a request.
     /// - Parameters:

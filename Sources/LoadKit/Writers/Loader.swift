@@ -110,7 +110,7 @@ public final class Loader {
             }
             result = try loadFile(request, loadID: loadID, locks: locks)
         }
-        if result.status == .loaded { try FailPoint.afterCommit.reach() }
+        if result.status == .loaded { try FailPoint.afterCommit.reach(cancellation: request.cancellation) }
         result.loadID = loadID
         return result
     }
@@ -118,7 +118,7 @@ public final class Loader {
     /// The result of a load whose ledger entry was written from the same source and definition
     /// (an entry of an earlier version, without a definition fingerprint, counts as the same),
     /// or `nil` when the load must run.
-    private func unchangedResult(_ request: LoadRequest, entry: LedgerEntry, source: String) -> LoadResult? {
+    func unchangedResult(_ request: LoadRequest, entry: LedgerEntry, source: String) -> LoadResult? {
         guard request.skipIfUnchanged, entry.sourceFingerprint == source,
               entry.definitionFingerprint == nil || entry.definitionFingerprint == request.definition.fingerprint
         else { return nil }
@@ -129,7 +129,7 @@ public final class Loader {
     /// Refuses a load whose table was loaded with another partitioning (column, granularity or
     /// time zone): replacing partitions one by one would leave rows of the old partitions beside
     /// the new ones (a day→month change would keep every row twice).
-    private func checkPartitioning(_ request: LoadRequest) throws {
+    func checkPartitioning(_ request: LoadRequest) throws {
         let recorded = try destination.recordedPartitionings(table: request.table.name)
         guard let old = recorded.first(where: { !request.definition.isSamePartitioning(as: $0) }) else { return }
         let change = request.definition.partitioningChange(from: old) ?? "partitioning changed"
@@ -165,7 +165,7 @@ public final class Loader {
 
     // MARK: - Steps
 
-    private func checkScope(_ request: LoadRequest) throws {
+    func checkScope(_ request: LoadRequest) throws {
         let table = request.table
         switch request.scope {
         case .partition(let p):
@@ -188,7 +188,7 @@ public final class Loader {
     /// Whether `request` is written directly: a replace from a file, unless forced to stage or
     /// armed with `after_staging:sleep` (whose sleep holds only partition locks, a moment the
     /// staged strategy has and a direct replace, holding its transaction, does not).
-    private func prefersDirect(_ request: LoadRequest) -> Bool {
+    func prefersDirect(_ request: LoadRequest) -> Bool {
         guard request.table.writeMode == .replace, case .file = request.input else { return false }
         switch request.strategy {
         case .staged: return false
@@ -249,10 +249,11 @@ public final class Loader {
             throw contention
         }
         let written = clock.now
-        try FailPoint.afterStaging.reach()
+        try FailPoint.afterStaging.reach(cancellation: request.cancellation)
         var (result, scope) = try decide(request, loadID: loadID, staged: staged)
         if scope != nil {
-            try writer.commit(ledger: result.entries) { try FailPoint.beforeCommit.reach() }
+            try request.cancellation?.check()
+            try writer.commit(ledger: result.entries) { try FailPoint.beforeCommit.reach(cancellation: request.cancellation) }
         }
         result.strategy = .direct
         result.stagingSeconds = (written - started).seconds
@@ -277,7 +278,7 @@ public final class Loader {
                 staged.upstream = transform.upstream
             }
             let stagedAt = clock.now
-            try FailPoint.afterStaging.reach()
+            try FailPoint.afterStaging.reach(cancellation: request.cancellation)
             if case .dynamic = request.scope, table.partitioning != nil, table.writeMode == .replace {
                 // The partitions this load replaces, now known: locked in key order, so two
                 // dynamic loads never wait for each other in a cycle.
@@ -287,7 +288,8 @@ public final class Loader {
             var (result, scope) = try decide(request, loadID: loadID, staged: staged, stagingName: stagingName)
             if let scope {
                 let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
-                try destination.commit(plan) { try FailPoint.beforeCommit.reach() }
+                try request.cancellation?.check()
+                try destination.commit(plan) { try FailPoint.beforeCommit.reach(cancellation: request.cancellation) }
             }
             result.stagingSeconds = (stagedAt - started).seconds
             result.commitSeconds = (clock.now - stagedAt).seconds
@@ -301,7 +303,7 @@ public final class Loader {
         }
     }
 
-    private struct Staged {
+    struct Staged {
         /// Per partition key (`nil` for unpartitioned), the fingerprint of its staged rows.
         var fingerprints: [String?: Fingerprint] = [:]
         var rowsRead = 0
@@ -312,7 +314,7 @@ public final class Loader {
 
     /// When a direct replace starts its partitions (``PartitionReplaceWriter/replace(partition:)``),
     /// in order with the rows on the writer thread.
-    private enum PartitionStarts {
+    enum PartitionStarts {
         /// Never: rows go into a staging table.
         case none
         /// Before the first row: a static partition, or the whole table (`nil`).
@@ -324,7 +326,7 @@ public final class Loader {
 
     /// Writes the input's rows into `writer` (a staging table, or the target for a direct
     /// replace), starting partitions as `starts` says.
-    private func stage(_ request: LoadRequest, loadID: String, into writer: any RowWriter,
+    func stage(_ request: LoadRequest, loadID: String, into writer: any RowWriter,
                        starts: PartitionStarts) throws -> Staged {
         switch request.input {
         case .file(let path, let format, let options, _, let displayName):
@@ -366,9 +368,15 @@ public final class Loader {
         }
         var encoder = RowEncoder()
         var current: (key: String?, fingerprint: Fingerprint)?
+        let cancellation = request.cancellation
         do {
             while try next(&row) {
                 staged.rowsRead += 1
+                // One atomic load per 1,024 rows: a cancelled attempt (its `timeout:`) stops
+                // here even when no statement is running for `Destination.interrupt()` to stop.
+                if staged.rowsRead & 1023 == 0, let cancellation, cancellation.isCancelled {
+                    throw Cancellation.error
+                }
                 var extra = declared
                 if let keyIndex, let assigner {
                     guard case .text(let text) = row[keyIndex], let partition = assigner.partition(ofStored: text) else {
@@ -441,6 +449,7 @@ public final class Loader {
             }
         }, row: { row in
             staged.rowsRead += 1
+            if staged.rowsRead & 1023 == 0 { try request.cancellation?.check() }
             for (i, source) in mapping.enumerated() { stored[i] = row[source] }
             if let keyIndex {
                 guard case .text(let key) = stored[keyIndex] else {
@@ -473,7 +482,7 @@ public final class Loader {
     /// - Parameter stagingName: the staging table, for an append (whose rows are compared with
     ///   an older ledger entry in that entry's fingerprint version); `nil` for a direct write.
     /// - Throws: `.emptySource` for an empty source where rows are required.
-    private func decide(_ request: LoadRequest, loadID: String, staged: Staged, stagingName: String? = nil) throws
+    func decide(_ request: LoadRequest, loadID: String, staged: Staged, stagingName: String? = nil) throws
         -> (result: LoadResult, scope: CommitPlan.Scope?) {
         let table = request.table
         let loadedAt = CivilTime.formatUTC(seconds: Int64(now().timeIntervalSince1970))

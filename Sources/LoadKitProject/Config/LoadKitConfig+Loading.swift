@@ -5,7 +5,7 @@ import Yams
 extension LoadKitConfig {
     package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir", "schema"]
     package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
-                            "retry", "depends_on", "sql", "schedule"]
+                            "retry", "depends_on", "sql", "schedule", "timeout", "batch"]
     package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
     package static let partitionKeys = ["column", "granularity", "from", "timezone"]
     package static let retryKeys = ["attempts", "initial_delay", "max_delay"]
@@ -183,6 +183,7 @@ extension LoadKitConfig {
         var columnsNode: YAMLNode?
         var partitionNode: YAMLNode?
         var scheduleNode: YAMLNode?
+        var batchNode: YAMLNode?
         for (key, value) in try node.mapping(allowed: tableKeys) {
             switch key {
             case "source": sourceNode = value
@@ -194,6 +195,13 @@ extension LoadKitConfig {
             case "retry": table.retry = try retry(value, base: defaults.retry)
             case "depends_on": table.dependsOn = try value.strings()
             case "schedule": scheduleNode = value
+            case "timeout":
+                let timeout = try value.duration()
+                guard timeout > .zero else { throw value.error("a timeout must be longer than 0s, such as 30s or 10m") }
+                table.timeout = timeout
+            case "batch":
+                table.batch = try value.int(in: 1...100_000)
+                batchNode = value
             default:
                 table.sql = try value.nonEmptyString()
                 if case .mapping(let mapping) = node.node, let key = mapping.first(where: { $0.key.string == "sql" })?.key {
@@ -219,6 +227,10 @@ extension LoadKitConfig {
             table.source = try source(sourceNode, table: table, timeZone: timeZone, directory: directory)
         case (nil, _?):
             break
+        }
+        if let batchNode, table.batch > 1, table.source == nil || table.partition == nil || table.write != .replace {
+            throw batchNode.error("batch: groups partitions of a partitioned replace table loaded from files "
+                + "(a source, a partition and write: replace); remove it or set it to 1")
         }
         return table
     }

@@ -65,6 +65,11 @@ package struct LoadKitConfig {
         package var allowEmpty = false
         package var retry: RetrySettings
         package var dependsOn: [String] = []
+        /// How long one attempt may run before it is cancelled (a transient failure); `nil`:
+        /// no limit (`timeout:`).
+        package var timeout: Duration?
+        /// Up to this many consecutive partitions per transaction (`batch:`, at least 1).
+        package var batch = 1
         /// When `run --due` loads the table's partitions; `nil` when it is not scheduled.
         package var schedule: ScheduleConfig?
         /// The line of the table's key in the file, for later errors.
