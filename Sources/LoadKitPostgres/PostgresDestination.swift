@@ -212,6 +212,13 @@ public final class PostgresDestination: WarehouseDestination {
         inLoadTransaction ? try body() : try connection.transaction(body)
     }
 
+    /// Asks the server to cancel the statement running on the data connection (`PQcancel`;
+    /// it then fails with SQLSTATE 57014 and its transaction rolls back). A cancel that reaches
+    /// an idle session does nothing. PostgreSQL manual §34.7 "Canceling Queries in Progress".
+    public func interrupt() {
+        connection.cancel()
+    }
+
     // MARK: - Queries
 
     /// SQL transforms on a PostgreSQL warehouse are not built yet.

@@ -163,4 +163,49 @@ struct PostgresWarehouseTests {
         #expect((report["steps"] as? [[String: Any]])?.count == 5)
         #expect(try pg.fingerprint("flights") == before)
     }
+
+    /// The config with `extra` added to the flights table's keys.
+    func withFlightsKeys(_ pg: PostgresExample, _ extra: String) throws {
+        var yaml = try String(contentsOfFile: pg.workspace.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "    depends_on: [airlines]\n", with: "    depends_on: [airlines]\n" + extra)
+            .replacingOccurrences(of: "attempts: 3", with: "attempts: 1")
+        try yaml.write(toFile: pg.workspace.config, atomically: true, encoding: .utf8)
+    }
+
+    @Test("batch: 5 on PostgreSQL swaps five partitions in one transaction; a bad file fails only its partition, the other four land")
+    func batch() throws {
+        let pg = try PostgresExample()
+        try withFlightsKeys(pg, "    batch: 5\n")
+        try pg.workspace.corrupt(day: "2013-01-03", line: 3, column: "distance", with: "far")
+        let result = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-05", "--quiet"],
+                                 status: 1)
+        let items = result["items"] as? [[String: Any]] ?? []
+        #expect(items.filter { $0["status"] as? String == "failed" }.compactMap { $0["partition"] as? String } == ["2013-01-03"])
+        #expect(try pg.scalar("SELECT string_agg(partition_key, ',' ORDER BY partition_key) FROM \(pg.schema.name)._loadkit_ledger WHERE table_name = 'flights'")
+                == "2013-01-01,2013-01-02,2013-01-04,2013-01-05")
+        #expect(try pg.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = '\(pg.schema.name).flights'::regclass") == "4")
+        #expect(try pg.tables(prefix: "_loadkit_new_").isEmpty)
+        let sqlite = try ExampleWorkspace()
+        _ = try sqlite.json(["backfill", "--table", "flights", "--from", "2013-01-04", "--to", "2013-01-04", "--quiet"])
+        #expect(try pg.fingerprint("flights", "2013-01-04").hex
+                == sqlite.json(["fingerprint", "--table", "flights", "--partition", "2013-01-04"])["fingerprint"] as? String)
+    }
+
+    @Test("timeout: an attempt past it is cancelled on the server (PQcancel), counts as failed, and leaves the partition as it was")
+    func timeout() throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-09", "--to", "2013-01-09", "--quiet"])
+        let kept = try pg.fingerprint("flights", "2013-01-09")
+        try withFlightsKeys(pg, "    timeout: 1s\n")
+        try pg.workspace.corrupt(day: "2013-01-09", line: 2, column: "dep_delay", with: "99")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try pg.run(["load", "--table", "flights", "--partition", "2013-01-09"],
+                                environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=30s"])
+        #expect(clock.now - started < .seconds(20), "cut at the timeout, not the failpoint's 30 s")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("ran past its timeout of 1 s"), "\(result.stderr)")
+        #expect(try pg.fingerprint("flights", "2013-01-09") == kept)
+        #expect(try pg.tables(prefix: "_loadkit_new_").isEmpty)
+    }
 }
