@@ -7,10 +7,12 @@ import LoadKit
 /// creates a build table `_loadkit_new_<16 hex>_<8 hex>` (the table's lock key and the load id's
 /// first digits) with the parent's columns and starts `COPY … FROM STDIN WITH (FREEZE)` into it
 /// (FREEZE is allowed because the table was created in the same transaction: its rows need no
-/// later vacuum freeze). Rows stream in as they are parsed. ``commit(ledger:beforeCommit:)``
-/// ends the COPY and commits the build table, which no reader of the target sees; when the load
-/// covered several partitions (a dynamic replace) it is split into one table per partition by
-/// `INSERT … SELECT`. Each new table gets a CHECK constraint equal to its partition bound
+/// later vacuum freeze). Rows stream in as they are parsed. When a second partition appears (a
+/// dynamic replace), the COPY is ended, the first table is attached to a partitioned router table
+/// created in the same transaction, each new partition gets a table of its own under it, and the
+/// COPY goes on into the router, so every row is still written once. ``commit(ledger:beforeCommit:)``
+/// ends the COPY, detaches the tables from the router and commits them; no reader of the target
+/// sees them. Each new table gets a CHECK constraint equal to its partition bound
 /// (with `IS NOT NULL`, so that `ATTACH PARTITION` skips its validation scan) and `ANALYZE`;
 /// then one short transaction takes each partition's advisory lock, detaches and drops the old
 /// partitions, attaches the new ones, drops the CHECKs, upserts the ledger and commits
@@ -31,6 +33,11 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
     private var partitions: [String] = []
     private var copy: PGCopyWriter?
     private var built: [String] = []
+    /// The table each partition's rows go to.
+    private var tableOf: [String: String] = [:]
+    /// Whether a second partition made the rows go through the partitioned router table.
+    private var routed = false
+    private var inBuildTransaction = false
     private var finished = false
     private var buildLocked = false
     private var connection: PGConnection { destination.connection }
@@ -50,6 +57,14 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         return Self.buildPrefix + PostgresPartitionSwap.hex(key) + "_" + String(loadID.dropFirst(4).prefix(8))
     }
 
+    /// The partitioned table that routes a dynamic load's rows to one build table per partition;
+    /// it exists only inside the build transaction.
+    private var routerName: String { buildName + "_r" }
+
+    private var columnList: String {
+        table.storedColumns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
+    }
+
     /// The session advisory lock a load holds on its build table while it exists.
     static func buildLockKey(schema: String, name: String) -> PostgresLockKey {
         PostgresLockKey(schema: schema, table: "_loadkit_build", partition: name)
@@ -60,16 +75,41 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
             throw LoadKitError(.partitionKey, "a PostgreSQL partition swap needs a partition key (table '\(table.name)')")
         }
         partitions.append(key)
-        guard copy == nil else { return }
-        try connection.execute("SELECT pg_advisory_lock($1)",
-                               [Self.buildLockKey(schema: destination.schema, name: buildName).description])
-        buildLocked = true
-        try connection.execute("BEGIN")
-        let build = destination.qualified(buildName)
-        try connection.execute("DROP TABLE IF EXISTS \(build)")
-        try connection.execute("CREATE TABLE \(build) (LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS)")
-        copy = try connection.beginCopy("COPY \(build) (" + table.storedColumns.map { PostgresDialect.quote($0.name) }
-            .joined(separator: ", ") + ") FROM STDIN WITH (FREEZE)")
+        let column = PostgresDialect.quote(table.partitioning?.column ?? "")
+        guard let running = copy else {
+            try connection.execute("SELECT pg_advisory_lock($1)",
+                                   [Self.buildLockKey(schema: destination.schema, name: buildName).description])
+            buildLocked = true
+            try connection.execute("BEGIN")
+            inBuildTransaction = true
+            let build = destination.qualified(buildName)
+            try connection.execute("DROP TABLE IF EXISTS \(build)")
+            try connection.execute("CREATE TABLE \(build) (LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS)")
+            tableOf[key] = buildName
+            copy = try connection.beginCopy("COPY \(build) (\(columnList)) FROM STDIN WITH (FREEZE)")
+            return
+        }
+        // A second partition (a dynamic load): from now on rows are routed by a partitioned
+        // build parent, the first partition's table attached to it (its CHECK lets ATTACH skip
+        // the scan), each new partition a table of its own; every row is still written once.
+        try running.finish()
+        let parent = destination.qualified(routerName)
+        if !routed {
+            try addBound(buildName, key: partitions[0])
+            try connection.execute("DROP TABLE IF EXISTS \(parent)")
+            try connection.execute("CREATE TABLE \(parent) (LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS) "
+                                   + "PARTITION BY LIST (\(column))")
+            try connection.execute("ALTER TABLE \(parent) ATTACH PARTITION \(destination.qualified(buildName)) "
+                                   + "FOR VALUES IN (\(PostgresDialect.literal(partitions[0])))")
+            routed = true
+        }
+        let name = buildName + "_" + PostgresPartitionSwap.hex(
+            PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value).prefix(8)
+        try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))")
+        try connection.execute("CREATE TABLE \(destination.qualified(name)) PARTITION OF \(parent) "
+                               + "FOR VALUES IN (\(PostgresDialect.literal(key)))")
+        tableOf[key] = name
+        copy = try connection.beginCopy("COPY \(parent) (\(columnList)) FROM STDIN")
     }
 
     func insert(_ row: UnsafeBufferPointer<Value>) throws {
@@ -80,40 +120,27 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         guard let copy, !finished else { return }
         do {
             try copy.finish()
-            try connection.execute("COMMIT")
-            let build = buildName
-            let column = PostgresDialect.quote(table.partitioning?.column ?? "")
-            var tables: [(key: String, built: String)] = []
-            if partitions.count == 1 {
-                tables = [(partitions[0], build)]
-            } else {
-                for key in partitions {
-                    let name = build + "_" + PostgresPartitionSwap.hex(
-                        PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value).prefix(8)
-                    try connection.transaction {
-                        try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))")
-                        try connection.execute("CREATE TABLE \(destination.qualified(name)) "
-                                               + "(LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS)")
-                        try connection.execute("INSERT INTO \(destination.qualified(name)) SELECT * FROM "
-                                               + "\(destination.qualified(build)) WHERE \(column) = $1", [key])
-                    }
-                    built.append(name)
-                    tables.append((key, name))
+            let tables = partitions.map { (key: $0, built: tableOf[$0]!) }
+            if routed {
+                let parent = destination.qualified(routerName)
+                for (key, name) in tables {
+                    try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(destination.qualified(name))")
+                    if key != partitions[0] { try addBound(name, key: key) }
                 }
+                try connection.execute("DROP TABLE \(parent)")
+            } else {
+                try addBound(buildName, key: partitions[0])
             }
-            built.append(build)
-            for (key, name) in tables {
-                try connection.execute("""
-                    ALTER TABLE \(destination.qualified(name)) ADD CONSTRAINT \(PostgresDialect.quote(PostgresPartitionSwap.boundName(name)))
-                    CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))
-                    """)
-                try connection.execute("ANALYZE \(destination.qualified(name))")
-            }
+            try connection.execute("COMMIT")
+            inBuildTransaction = false
+            built = tables.map(\.built)
+            // One ANALYZE for all (PostgreSQL 11+ takes a list): one round trip, not one per partition.
+            try connection.execute("ANALYZE " + tables.map { destination.qualified($0.built) }.joined(separator: ", "))
             try swap.swap(tables) {
                 try destination.upsertLedger(ledger)
                 try beforeCommit()
             }
-            built.removeAll { name in tables.contains { $0.built == name } }
+            built.removeAll()
             finished = true
             try cleanUp()
         } catch {
@@ -125,13 +152,25 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
     func abort() {
         guard !finished else { return }
         finished = true
-        if let copy, !copy.isEnded {
-            copy.abort()
+        if let copy, !copy.isEnded { copy.abort() }
+        if inBuildTransaction {
+            // Everything of the build phase was in this transaction: the rollback removes it.
             _ = try? connection.execute("ROLLBACK")
+            inBuildTransaction = false
         }
         // Build tables committed before the failure are leftovers: dropped now, or by `gc` when
         // the connection itself failed.
         _ = try? cleanUp()
+    }
+
+    /// The CHECK constraint equal to partition `key`'s bound, with `IS NOT NULL`, so that
+    /// `ATTACH PARTITION` skips its validation scan.
+    private func addBound(_ name: String, key: String) throws {
+        let column = PostgresDialect.quote(table.partitioning?.column ?? "")
+        try connection.execute("""
+            ALTER TABLE \(destination.qualified(name)) ADD CONSTRAINT \(PostgresDialect.quote(PostgresPartitionSwap.boundName(name)))
+            CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))
+            """)
     }
 
     /// Drops the build tables left and releases the build lock.
