@@ -14,7 +14,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no progress lines on stderr.")
     var quiet = false
 
-    @Option(name: .long, help: ArgumentHelp("Use this SQLite file, not the config's warehouse.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Use this warehouse (a SQLite file or a postgres:// URI), not the config's.", valueName: "path-or-uri"))
     var warehouse: String?
 
     /// The config file, with `--warehouse` applied (the file's `warehouse:` may then be

@@ -58,7 +58,10 @@ public final class PGConnection {
             user: PQuser(connection).map { String(cString: $0) } ?? "(default)")
         guard PQstatus(connection) == CONNECTION_OK else {
             var reason = Self.oneLine(PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown reason")
-            if let password = PQpass(connection).map({ String(cString: $0) }), !password.isEmpty {
+            // libpq may quote the URI itself (a malformed one): mask every password it holds.
+            var passwords = Self.passwords(in: uri)
+            if let password = PQpass(connection).map({ String(cString: $0) }) { passwords.append(password) }
+            for password in passwords where !password.isEmpty {
                 reason = reason.replacingOccurrences(of: password, with: "***")
             }
             PQfinish(connection)
@@ -195,6 +198,26 @@ public final class PGConnection {
             })
         }
         return rows
+    }
+
+    /// The passwords written in a connection string: a URI's userinfo password (`user:pw@`),
+    /// `password=` parameters of its query or of a `key=value` string; as written and decoded.
+    static func passwords(in uri: String) -> [String] {
+        var found: [String] = []
+        if let scheme = uri.range(of: "://") {
+            let rest = uri[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+        }
+        for separator in ["&", "?", " "] {
+            for piece in uri.components(separatedBy: separator) {
+                guard let range = piece.range(of: "password=", options: .caseInsensitive) else { continue }
+                found.append(String(piece[range.upperBound...].prefix { $0 != "&" && $0 != " " }))
+            }
+        }
+        return found + found.compactMap { $0.removingPercentEncoding }.filter { !found.contains($0) }
     }
 
     /// libpq's multi-line messages joined into one line.

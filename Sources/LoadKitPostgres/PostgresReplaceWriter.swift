@@ -65,6 +65,12 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         table.storedColumns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
     }
 
+    /// The load's build table name a build table of one of its partitions starts with
+    /// (`_loadkit_new_`, 16 hex digits, `_`, 8 hex digits).
+    static func baseBuildName(_ name: String) -> String {
+        String(name.prefix(buildPrefix.count + 16 + 1 + 8))
+    }
+
     /// The session advisory lock a load holds on its build table while it exists.
     static func buildLockKey(schema: String, name: String) -> PostgresLockKey {
         PostgresLockKey(schema: schema, table: "_loadkit_build", partition: name)

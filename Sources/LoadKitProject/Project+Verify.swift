@@ -320,7 +320,8 @@ extension Project {
         var arguments = ["verify", "--table", table]
         if let key { arguments += ["--partition", key] }
         arguments += ["--step-of", parent, "--crash-at", point.rawValue,
-                      "--quiet", "--json", "--config", config.file, "--warehouse", config.warehouse]
+                      "--quiet", "--json", "--config", config.file, "--warehouse",
+                      Warehouse.splittingPassword(config.warehouse).uri]
         let output = try TemporaryFolder()
         let stdout = output.path + "/stdout", stderr = output.path + "/stderr"
         FileManager.default.createFile(atPath: stdout, contents: nil)
@@ -331,6 +332,8 @@ extension Project {
         var environment = ProcessInfo.processInfo.environment
         environment["LOADKIT_FAILPOINT"] = point.rawValue
         environment["LOADKIT_FAILPOINT_TIMES"] = nil
+        // Never on the child's command line, which any user can read.
+        if let password = Warehouse.splittingPassword(config.warehouse).password { environment["PGPASSWORD"] = password }
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))

@@ -135,8 +135,10 @@ public final class Project: @unchecked Sendable {
     /// equivalent command line of the library call.
     package var recordedArguments: [String]?
 
+    /// The arguments to record, a warehouse URI's password masked (`--warehouse
+    /// postgres://u:***@h/db`): run records are read by everyone who can read the warehouse.
     package func arguments(_ equivalent: [String]) -> [String] {
-        recordedArguments ?? equivalent
+        (recordedArguments ?? equivalent).map { Warehouse.isURI($0) ? Warehouse.redacted($0) : $0 }
     }
 }
 

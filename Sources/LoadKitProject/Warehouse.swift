@@ -93,6 +93,35 @@ package struct Warehouse: Sendable {
         try open().forRunRecords()
     }
 
+    /// A URI without its password, and the password: for handing a warehouse to a child
+    /// process whose command line others can read (`ps`); the password then goes in the
+    /// child's environment as `PGPASSWORD`, which libpq reads when the URI has none
+    /// (PostgreSQL manual §34.15). A URI without a password is returned as it is, with `nil`.
+    package static func splittingPassword(_ uri: String) -> (uri: String, password: String?) {
+        var text = uri
+        var password: String?
+        if let scheme = text.range(of: "://") {
+            let authorityEnd = text[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? text.endIndex
+            let authority = text[scheme.upperBound..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                password = String(text[text.index(after: colon)..<at]).removingPercentEncoding
+                text = String(text[..<colon]) + String(text[at...])
+            }
+        }
+        if let query = text.firstIndex(of: "?") {
+            var kept: [String] = []
+            for parameter in text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false) {
+                if parameter.lowercased().hasPrefix("password=") {
+                    password = String(parameter.dropFirst("password=".count)).removingPercentEncoding
+                } else {
+                    kept.append(String(parameter))
+                }
+            }
+            text = String(text[..<query]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+        }
+        return (text, password)
+    }
+
     /// A URI with its password masked: `postgres://user:secret@host/db` → `postgres://user:***@host/db`,
     /// `…?user=u&password=secret` → `…?user=u&password=***`: a password never appears in output
     /// (SPEC.md §7). The userinfo ends at the last `@` before the path, so a password holding

@@ -244,4 +244,28 @@ struct PostgresWarehouseTests {
         _ = try pg.json(["load", "--table", "flights", "--input", file, "--quiet"])
         #expect(try pg.fingerprint("flights") == before)
     }
+
+    @Test("A password in the warehouse URI never reaches run records, runs output or verify's child command lines")
+    func passwordNeverRecorded() throws {
+        let pg = try PostgresExample()
+        let url = pg.schema.url
+        let scheme = try #require(url.range(of: "://"))
+        let authority = url[scheme.upperBound...].prefix { $0 != "/" }
+        try #require(authority.contains("@") && !authority.prefix { $0 != "@" }.contains(":"),
+                     "the test server's URL names a user without a password")
+        // The test server trusts loopback connections, so any password connects.
+        let withPassword = url.replacingOccurrences(of: String(authority),
+                                                    with: authority.replacingOccurrences(of: "@", with: ":s3cretPW@"))
+        var yaml = try String(contentsOfFile: pg.workspace.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "warehouse: \(url)", with: "warehouse: \(withPassword)")
+        try yaml.write(toFile: pg.workspace.config, atomically: true, encoding: .utf8)
+        _ = try pg.json(["backfill", "--table", "flights", "--from", "2013-01-05", "--to", "2013-01-05", "--quiet",
+                         "--warehouse", withPassword])
+        let report = try pg.json(["verify", "--table", "flights", "--partition", "2013-01-05", "--in-place"])
+        #expect(report["ok"] as? Bool == true, "\(report)")
+        let runs = try pg.run(["runs", "--json"])
+        #expect(runs.stdout.contains("--warehouse"), "\(runs.stdout)")
+        #expect(!runs.stdout.contains("s3cretPW"), "\(runs.stdout)")
+        #expect(try pg.scalar("SELECT count(*) FROM \(pg.schema.name)._loadkit_runs WHERE args LIKE '%s3cretPW%' OR command LIKE '%s3cretPW%'") == "0")
+    }
 }
