@@ -28,7 +28,11 @@ package enum PartitionStates {
                     return PartitionStatus(partition: p.key, state: .running, rows: entry?.fingerprint.rows,
                                            loadedAt: entry?.loadedAt, error: nil)
                 }
-                if attempt.status == .failed || attempt.status == .upstreamFailed || attempt.status == .interrupted, newer {
+                // An attempt killed after its commit (after_commit) did load the partition: the
+                // ledger entry is its own run's.
+                let committed = attempt.status == .interrupted && entry?.runID == attempt.runID
+                if attempt.status == .failed || attempt.status == .upstreamFailed || attempt.status == .interrupted, newer,
+                   !committed {
                     return PartitionStatus(partition: p.key, state: .failed, rows: entry?.fingerprint.rows,
                                            loadedAt: entry?.loadedAt, error: attempt.error, kept: entry != nil)
                 }

@@ -24,6 +24,11 @@ import Testing
         #expect(run["status"] as? String == "interrupted")
         let runID = try #require(run["runId"] as? String)
         #expect(try project.query("SELECT status FROM _loadkit_attempts") == [[.text("interrupted")]])
+        // Killed after its commit: status shows the partition loaded (its ledger entry is that
+        // run's), not failed; the never-started days are missing.
+        let states = try project.states("events", range: ("2024-01-01", "2024-01-03"))
+        #expect(states["2024-01-01"]?["state"] as? String == "loaded", "\(states)")
+        #expect(states["2024-01-02"]?["state"] as? String == "missing", "\(states)")
 
         let rerun = try project.json(["rerun", runID])
         #expect(rerun["status"] as? String == "success")
