@@ -55,7 +55,7 @@ public final class PostgresDestination: WarehouseDestination {
         self.schema = schema
         self.lockTimeout = lockTimeout
         self.readOnly = readingOnly
-        connection = try PGConnection(uri: uri)
+        connection = try Self.connect(uri)
         let target = connection.target
         location = "postgres://\(target.user)@\(target.host):\(target.port)/\(target.database)"
         locks = PostgresLocks(uri: uri, schema: schema, location: location)
@@ -63,6 +63,19 @@ public final class PostgresDestination: WarehouseDestination {
             + (readingOnly ? "; SET default_transaction_read_only = on" : ""))
         catalogReady = try connection.scalar("SELECT to_regclass($1) IS NOT NULL",
                                              [PostgresDialect.qualified(schema, "_loadkit_runs")]) == "t"
+    }
+
+    /// A connection to the warehouse's server.
+    /// - Throws: ``LoadKit/LoadKitError`` `resource.connection` (transient) naming host, port,
+    ///   database and libpq's reason, and what to check.
+    static func connect(_ uri: String) throws -> PGConnection {
+        do {
+            return try PGConnection(uri: uri)
+        } catch let error as PostgresError where error.sqlStateClass == "08" {
+            throw LoadKitError(.resourceConnection, error.message + "; check that the server runs and accepts "
+                + "connections, and that warehouse: in loadkit.yml (or --warehouse, or the PG* variables) names it",
+                isTransient: true)
+        }
     }
 
     /// `schema.name`, quoted.

@@ -32,7 +32,7 @@ final class PostgresLocks: @unchecked Sendable {
     /// The lock connection, opened and its catalog prepared on first use.
     private func lockConnection() throws -> PGConnection {
         if let connection { return connection }
-        let opened = try PGConnection(uri: uri)
+        let opened = try PostgresDestination.connect(uri)
         try PostgresCatalog.prepare(on: opened, schema: schema)
         connection = opened
         return opened

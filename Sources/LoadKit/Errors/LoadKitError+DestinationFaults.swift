@@ -19,4 +19,9 @@ extension LoadKitError.Code {
     /// The operating system reported an I/O error, or the warehouse file cannot be opened.
     /// Terminal.
     public static let resourceIO = LoadKitError.Code("resource.io")
+
+    /// The warehouse's server cannot be reached, refused the connection, or the connection was
+    /// lost (PostgreSQL SQLSTATE class 08). Transient: the retry policy tries the task again; when
+    /// it persists, check that the server runs and that `warehouse:` names it.
+    public static let resourceConnection = LoadKitError.Code("resource.connection")
 }

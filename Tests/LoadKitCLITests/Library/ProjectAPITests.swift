@@ -103,6 +103,9 @@ import Testing
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("cannot connect to PostgreSQL at host 127.0.0.1 port 1 database wh"), "\(result.stderr)")
         #expect(!result.stderr.contains("s3cret"))
+        let json = try workspace.run(["status", "--table", "events", "--json"])
+        #expect(json.stdout.contains("\"code\" : \"resource.connection\""), "\(json.stdout)")
+        #expect(!json.stdout.contains("s3cret"))
         let names = try FileManager.default.contentsOfDirectory(atPath: workspace.root)
         #expect(!names.contains { $0.hasPrefix("postgres") }, "no file named after the URI: \(names)")
     }
