@@ -123,7 +123,16 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
     }
 
     func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws {
-        guard let copy, !finished else { return }
+        guard !finished else { return }
+        guard let copy else {
+            // No partition was started (nothing to swap): the ledger entries still commit.
+            try connection.transaction {
+                try destination.upsertLedger(ledger)
+                try beforeCommit()
+            }
+            finished = true
+            return
+        }
         do {
             try copy.finish()
             let tables = partitions.map { (key: $0, built: tableOf[$0]!) }
