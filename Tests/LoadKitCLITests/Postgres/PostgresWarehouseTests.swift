@@ -268,4 +268,43 @@ struct PostgresWarehouseTests {
         #expect(!runs.stdout.contains("s3cretPW"), "\(runs.stdout)")
         #expect(try pg.scalar("SELECT count(*) FROM \(pg.schema.name)._loadkit_runs WHERE args LIKE '%s3cretPW%' OR command LIKE '%s3cretPW%'") == "0")
     }
+
+    @Test("Edge values (NULL vs empty and quoted NA, unicode, tab/quote/backslash, -0.0, 1e300, Int64 limits, booleans, dates, timestamps with offsets and microseconds) give SQLite's fingerprints")
+    func edgeValues() throws {
+        let schema = try TemporaryPostgresSchema()
+        let folder = try TemporaryDirectory(prefix: "loadkit-pg-edge")
+        let csv = try String(contentsOfFile: Paths.packageRoot + "/Fixtures/postgres/edge-values.csv", encoding: .utf8)
+        let table = """
+            tables:
+              edge:
+                source: { path: edge.csv, null_values: [NA] }
+                columns: { id: integer, s: text, r: real, b: boolean, d: date, ts: timestamp }
+                partition: { column: day, granularity: day, from: ts, timezone: UTC }
+                write: replace
+
+            """
+        var fingerprints: [[String]] = []
+        for (name, warehouse) in [("sqlite", "warehouse: warehouse.db"), ("pg", "warehouse: \(schema.url)\nschema: \(schema.name)")] {
+            try FileManager.default.createDirectory(atPath: folder.path(name), withIntermediateDirectories: true)
+            _ = try folder.write("\(name)/edge.csv", csv)
+            let config = try folder.write("\(name)/loadkit.yml", warehouse + "\n" + table)
+            let load = try ChildProcess.run(Paths.binary, ["load", "--table", "edge", "--input", "edge.csv", "--config", config],
+                                            environment: ["LOADKIT_FAILPOINT": ""], currentDirectory: folder.path(name))
+            #expect(load.status == 0, "\(name): \(load.stderr)")
+            var seen: [String] = []
+            for partition in [nil, "2024-01-01", "2024-01-02"] as [String?] {
+                let result = try ChildProcess.run(Paths.binary, ["fingerprint", "--table", "edge", "--json", "--config", config]
+                                                  + (partition.map { ["--partition", $0] } ?? []),
+                                                  currentDirectory: folder.path(name))
+                let object = try parseObject(result.stdout)
+                seen.append("\(object["rows"] ?? "-") \(object["fingerprint"] ?? "-")")
+            }
+            fingerprints.append(seen)
+        }
+        #expect(fingerprints[0] == fingerprints[1])
+        #expect(fingerprints[1][0].hasPrefix("5 "))
+        #expect(try schema.connection.scalar("SELECT count(*) FROM \(schema.name).edge WHERE s IS NULL") == "2",
+                "the empty field and the unquoted NA are NULL; the quoted \"NA\" is text")
+        #expect(try schema.connection.scalar("SELECT s FROM \(schema.name).edge WHERE id = 9223372036854775807") == "NA")
+    }
 }
