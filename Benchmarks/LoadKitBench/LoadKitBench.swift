@@ -5,7 +5,7 @@ import Foundation
 struct LoadKitBench: ParsableCommand {
     /// A workload of BENCH.md, plus `hash` (fingerprint v1 against v2).
     enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case parse, w1, w2, w2batch, w3, w4, w5, hash
+        case parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg
     }
 
     static let configuration = CommandConfiguration(
@@ -26,6 +26,10 @@ struct LoadKitBench: ParsableCommand {
               w4     w1 on a ten-times file: peak memory against w1's
               w5     verify of one day of the year-sized table vs one load of that day
               hash   fingerprint v2 (MurmurHash3) vs v1 (SHA-256) of flights, rows/s
+              w1pg   w1 into PostgreSQL vs psql \\copy (partitions made first)
+              w2pg   w2 into PostgreSQL vs psql DELETE + \\copy per day; --force
+              (w1pg, w2pg: a server in LOADKIT_BENCH_POSTGRES_URL or
+              LOADKIT_TEST_POSTGRES_URL, else skipped)
 
             The shell's reference for w1 and w2 is one sqlite3 process: per input file one \
             transaction that imports the CSV into a temp table (.import --csv) and inserts it \
@@ -47,7 +51,7 @@ struct LoadKitBench: ParsableCommand {
     @Flag(help: "Print one JSON document with every figure instead of the table.")
     var json = false
 
-    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w2batch, w3, w4, w5, hash (default: all).",
+    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg (default: all).",
                                  valueName: "workload"))
     var workloads: [Workload] = []
 
@@ -80,6 +84,8 @@ struct LoadKitBench: ParsableCommand {
             case .w4: try bench.w4()
             case .w5: try bench.w5()
             case .hash: try bench.hash()
+            case .w1pg: try bench.w1pg()
+            case .w2pg: try bench.w2pg()
             }
         }
         if json {
