@@ -40,7 +40,7 @@ extension PostgresDestination {
             """, [schema, PostgresReplaceWriter.buildPrefix]).compactMap { $0[0] }
         var result = temp
         for name in built {
-            // A dynamic load's per-partition tables (`…_<8 hex>` more) share its build lock.
+            // A dynamic load's per-partition tables (`…_<16 hex>` more) share its build lock.
             let key = PostgresReplaceWriter.buildLockKey(schema: schema, name: PostgresReplaceWriter.baseBuildName(name)).description
             let free = try connection.scalar("SELECT pg_try_advisory_lock($1)", [key]) == "t"
             if free { try connection.execute("SELECT pg_advisory_unlock($1)", [key]) }

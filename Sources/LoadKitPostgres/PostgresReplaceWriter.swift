@@ -109,8 +109,10 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
                                    + "FOR VALUES IN (\(PostgresDialect.literal(partitions[0])))")
             routed = true
         }
+        // All 16 hex digits of the partition's key: two partitions of one load never share a
+        // name (55 bytes, 61 with the CHECK's `_bound`: within PostgreSQL's 63).
         let name = buildName + "_" + PostgresPartitionSwap.hex(
-            PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value).prefix(8)
+            PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value)
         try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))")
         try connection.execute("CREATE TABLE \(destination.qualified(name)) PARTITION OF \(parent) "
                                + "FOR VALUES IN (\(PostgresDialect.literal(key)))")
