@@ -54,6 +54,24 @@ extension Bench {
             """]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A loadkit command into an empty `lk_bench` schema against the reference `psql`
+    /// arguments into the emptied reference table, A B A B; returns both series and the
+    /// distinct checks of loadkit's table after each run.
+    func postgresSeries(_ url: String, loadkit argv: [String], psql reference: [String])
+        throws -> (loadkit: [Measurement], reference: [Measurement], checks: String) {
+        var checks = Set<String>()
+        let result = try series { _ in
+            try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE")
+            let m = try runMeasured(argv)
+            checks.insert("loadkit " + (try checkPostgres(url)))
+            return m
+        } alternate: { _ in
+            try psql(url, "TRUNCATE lk_bench_ref.flights")
+            return try runMeasured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url] + reference)
+        }
+        return (result.0, result.1, checks.sorted().joined(separator: "; "))
+    }
+
     func w1pg() throws {
         guard let url = postgresURL else {
             notes.append("W1-pg: skipped (set LOADKIT_BENCH_POSTGRES_URL or LOADKIT_TEST_POSTGRES_URL to a server)")
@@ -61,20 +79,12 @@ extension Bench {
         }
         try prepareReference(url)
         let config = try writePostgresConfig(url)
-        var checks = Set<String>()
-        let result = try series { _ in
-            try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE")
-            let m = try runMeasured([loadkit, "load", "--quiet", "--config", config, "--table", "flights", "--input", flights])
-            checks.insert("loadkit " + (try checkPostgres(url)))
-            return m
-        } alternate: { _ in
-            try psql(url, "TRUNCATE lk_bench_ref.flights")
-            return try runMeasured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
-                                    "\\copy lk_bench_ref.flights FROM '\(flights)' (FORMAT csv, HEADER, NULL 'NA')"])
-        }
-        row("W1-pg", result.0, result.1, rows: Bench.rows,
+        let result = try postgresSeries(url, loadkit: [loadkit, "load", "--quiet", "--config", config, "--table", "flights",
+                                                        "--input", flights],
+                                        psql: ["-c", "\\copy lk_bench_ref.flights FROM '\(flights)' (FORMAT csv, HEADER, NULL 'NA')"])
+        row("W1-pg", result.loadkit, result.reference, rows: Bench.rows,
             reference: "psql \\copy (FORMAT csv, HEADER, NULL 'NA') into the typed table, 365+ partitions made beforehand")
-        notes.append("W1-pg checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
+        notes.append("W1-pg checks (rows, partitions, sum(distance)): " + result.checks)
         try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE; DROP SCHEMA IF EXISTS lk_bench_ref CASCADE")
     }
 
@@ -103,21 +113,12 @@ extension Bench {
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let backfill = [loadkit, "backfill", "--quiet", "--config", config, "--table", "flights",
                         "--from", "2013-01-01", "--to", "2013-12-31"]
-        var checks = Set<String>()
-        let result = try series { _ in
-            try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE")
-            let m = try runMeasured(backfill)
-            checks.insert("loadkit " + (try checkPostgres(url)))
-            return m
-        } alternate: { _ in
-            try psql(url, "TRUNCATE lk_bench_ref.flights")
-            return try runMeasured(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", scriptPath])
-        }
-        row("W2-pg", result.0, result.1, rows: Bench.rows,
+        let result = try postgresSeries(url, loadkit: backfill, psql: ["-f", scriptPath])
+        row("W2-pg", result.loadkit, result.reference, rows: Bench.rows,
             reference: "one psql session, per day BEGIN; DELETE the day; \\copy its file; COMMIT (365 transactions)")
         let forced = try (0..<runs).map { _ in try runMeasured(backfill + ["--force"]) }
-        row("W2-pg-force", forced, result.1, rows: Bench.rows, reference: "the W2-pg reference (365 swaps of loaded days)")
-        notes.append("W2-pg checks (rows, partitions, sum(distance)): " + checks.sorted().joined(separator: "; "))
+        row("W2-pg-force", forced, result.reference, rows: Bench.rows, reference: "the W2-pg reference (365 swaps of loaded days)")
+        notes.append("W2-pg checks (rows, partitions, sum(distance)): " + result.checks)
         try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE; DROP SCHEMA IF EXISTS lk_bench_ref CASCADE")
     }
 }

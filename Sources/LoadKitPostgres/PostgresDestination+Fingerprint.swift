@@ -4,10 +4,6 @@ import LoadKit
 /// the ``LoadKit/Value``s SQLite would store (``PostgresValueCodec``) and hashed with the same
 /// row encoding, so the same rows give the same fingerprint on both destinations (SPEC.md §4).
 extension PostgresDestination {
-    public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
-        try fingerprint(table: table, partitionColumn: partitionColumn, partition: partition, version: .current)
-    }
-
     public func fingerprint(table: String, partitionColumn: String?, partition: String?,
                             version: Fingerprint.Version) throws -> Fingerprint {
         let columns = try storedColumns(table)

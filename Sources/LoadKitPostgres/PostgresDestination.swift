@@ -124,8 +124,8 @@ public final class PostgresDestination: WarehouseDestination {
                 + "declares (\(show(declared))); loadkit never alters a table: drop it, or use "
                 + "`loadkit backfill --table \(table.name) --rebuild` to rebuild it from its sources")
         }
-        nativelyPartitioned[table.name] = try connection.scalar(
-            "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", [qualified(table.name)]) == "p"
+        nativelyPartitioned[table.name] = nil
+        _ = try isNativelyPartitioned(table)
     }
 
     /// Whether `table` is a native partitioned table (after ``ensureTable(_:)``).

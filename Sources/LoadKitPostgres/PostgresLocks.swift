@@ -56,13 +56,8 @@ final class PostgresLocks: @unchecked Sendable {
         while try db.scalar("SELECT pg_try_advisory_lock($1)", [key]) != "t" {
             if clock.now >= deadline {
                 let holder = try db.scalar("SELECT holder FROM \(PostgresDialect.qualified(schema, "_loadkit_leases")) WHERE lock_key = $1",
-                                           [key]) ?? "another run"
-                let seconds = (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-                let shown = (seconds * 10).rounded() / 10
-                throw LoadKitError(.locked,
-                    "\(name) is locked by \(holder); gave up after waiting "
-                    + "\(shown == shown.rounded() ? String(Int(shown)) : String(shown)) s (lock_timeout)",
-                    isTransient: true)
+                                           [key]) ?? ""
+                throw LoadKitError.lockTimedOut(name, holder: holder, waited: timeout)
             }
             Thread.sleep(forTimeInterval: 0.02)
         }

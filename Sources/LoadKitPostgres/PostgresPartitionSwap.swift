@@ -109,8 +109,7 @@ public struct PostgresPartitionSwap {
                 try connection.execute("SELECT pg_advisory_xact_lock($1)",
                                        [PostgresLockKey(schema: schema, table: table, partition: key).description])
             }
-            let milliseconds = lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000
-            try connection.execute("SET LOCAL lock_timeout = '\(max(1, milliseconds))ms'")
+            try connection.execute("SET LOCAL lock_timeout = '\(max(1, Int(lockTimeout.seconds * 1000)))ms'")
             var attempt = 1
             while true {
                 do {

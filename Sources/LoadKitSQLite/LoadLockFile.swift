@@ -39,11 +39,7 @@ final class LoadLockFile {
                 throw LoadKitError(.io, "cannot lock: \(String(cString: strerror(errno)))", at: .init(file: path))
             }
             if clock.now >= deadline {
-                let seconds = (timeout.seconds * 10).rounded() / 10
-                throw LoadKitError(.locked,
-                    "\(key) is locked by \(lock.contents().isEmpty ? "another run" : lock.contents()); "
-                    + "gave up after waiting \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s "
-                    + "(lock_timeout)", isTransient: true)
+                throw LoadKitError.lockTimedOut(key, holder: lock.contents(), waited: timeout)
             }
             Thread.sleep(forTimeInterval: 0.02)
         }

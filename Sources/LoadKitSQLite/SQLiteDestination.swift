@@ -410,10 +410,6 @@ public final class SQLiteDestination: WarehouseDestination {
                            upstream: row[11].textValue, input: row[12].textValue)
     }
 
-    public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
-        try fingerprint(table: table, partitionColumn: partitionColumn, partition: partition, version: .current)
-    }
-
     /// The fingerprint of the stored rows of `table` (of one partition when `partition` is set)
     /// in `version`: the current one, or a ledger entry's to compare with it.
     /// - Throws: ``LoadKitError`` `.noSuchTable`, `.partitionKey`; ``SQLiteError``.

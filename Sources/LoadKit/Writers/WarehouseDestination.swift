@@ -54,6 +54,11 @@ public protocol WarehouseDestination: Destination, RunLog, NotificationLog, Stag
 }
 
 extension WarehouseDestination {
+    /// The fingerprint of the stored rows in the current version (``Destination``'s requirement).
+    public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
+        try fingerprint(table: table, partitionColumn: partitionColumn, partition: partition, version: .current)
+    }
+
     /// The append fingerprint in the current version.
     public func fingerprint(table: String, loadID: String, partitionColumn: String?,
                             partition: String?) throws -> Fingerprint {
