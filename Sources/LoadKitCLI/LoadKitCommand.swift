@@ -19,7 +19,7 @@ struct LoadKitCommand: ParsableCommand {
             for it.
             """,
         version: version,
-        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Verify.self, Fingerprint.self, GC.self, Check.self, Schedule.self]
+        subcommands: [Load.self, Backfill.self, Run.self, Status.self, Runs.self, Rerun.self, Verify.self, Fingerprint.self, GC.self, Check.self, Schedule.self, Worker.self]
     )
 
     /// Parses the arguments with the global options moved after the subcommand

@@ -7,19 +7,21 @@ struct StatusView {
     let color: Bool
 
     static let symbols: [PartitionState: String] = [.loaded: "■", .failed: "✗", .missing: "·", .stale: "~", .running: "▶",
-                                                  .waiting: "…", .late: "!"]
+                                                  .waiting: "…", .late: "!", .queued: "○"]
     static let colors: [PartitionState: String] = [.loaded: "32", .failed: "31", .missing: "2", .stale: "33", .running: "36",
-                                                 .waiting: "34", .late: "35"]
+                                                 .waiting: "34", .late: "35", .queued: "36"]
 
     func cell(_ state: PartitionState) -> String {
         let symbol = Self.symbols[state]!
         return color ? "\u{1B}[\(Self.colors[state]!)m\(symbol)\u{1B}[0m" : symbol
     }
 
-    /// The legend; `waiting` and `late` only for a scheduled table (`scheduled`).
-    func legend(scheduled: Bool = false) -> String {
+    /// The legend; `waiting` and `late` only for a scheduled table (`scheduled`), `queued` only
+    /// when a partition is on the queue.
+    func legend(scheduled: Bool = false, queued: Bool = false) -> String {
         "legend: \(cell(.loaded)) loaded  \(cell(.failed)) failed  \(cell(.missing)) missing  \(cell(.stale)) stale (source or definition changed)  \(cell(.running)) running"
             + (scheduled ? "  \(cell(.waiting)) waiting (source not there yet)  \(cell(.late)) late" : "")
+            + (queued ? "  \(cell(.queued)) queued" : "")
     }
 
     func render(table: String, scheme: PartitionScheme, partitions: [Partition], states: [PartitionStatus]) -> String {
@@ -37,10 +39,11 @@ struct StatusView {
             }
         }
         let counts = Dictionary(grouping: states, by: \.state).mapValues(\.count)
-        out += legend(scheduled: counts[.waiting] != nil || counts[.late] != nil) + "\n"
-        out += [PartitionState.loaded, .failed, .missing, .stale, .running, .waiting, .late]
-            .filter { ($0 != .running && $0 != .waiting && $0 != .late) || counts[$0] != nil }.map { "\(counts[$0] ?? 0) \($0.rawValue)" }
-            .joined(separator: ", ") + "\n"
+        out += legend(scheduled: counts[.waiting] != nil || counts[.late] != nil, queued: counts[.queued] != nil) + "\n"
+        let always: Set<PartitionState> = [.loaded, .failed, .missing, .stale]
+        let shown: [PartitionState] = [.loaded, .failed, .missing, .stale, .running, .queued, .waiting, .late]
+            .filter { always.contains($0) || counts[$0] != nil }
+        out += shown.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + "\n"
         for s in states where s.state == .failed {
             let holds = s.rows.map { "keeps \(Count.of($0, "row")) of the load at \(s.loadedAt ?? "?")" } ?? "holds nothing"
             out += "failed \(s.partition) (\(holds)): \(s.error ?? "")\n"

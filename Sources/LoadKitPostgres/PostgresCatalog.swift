@@ -2,11 +2,12 @@
 /// the same names and columns as on SQLite (`_loadkit_ledger`, `_loadkit_runs`,
 /// `_loadkit_attempts`, `_loadkit_notifications`), with PostgreSQL types (and a serial column
 /// ordering runs and attempts as SQLite's rowid does), plus `_loadkit_leases`, one row per
-/// (table, partition) lock held, naming its holder (owner run, token, holder, times).
+/// (table, partition) lock held, naming its holder (owner run, token, holder, times), and
+/// `_loadkit_tasks`, the queue of queued runs (``PostgresQueue``).
 public enum PostgresCatalog {
     /// The tables ``prepare(on:schema:)`` creates, in order.
     public static let tables = ["_loadkit_ledger", "_loadkit_runs", "_loadkit_attempts", "_loadkit_leases",
-                                 "_loadkit_notifications"]
+                                 "_loadkit_notifications", "_loadkit_tasks"]
 
     /// Creates the schema and loadkit's tables when absent; existing ones are left as they are.
     ///
@@ -20,7 +21,8 @@ public enum PostgresCatalog {
     public static func prepare(on connection: PGConnection, schema: String) throws {
         // When everything exists, no DDL runs: `CREATE INDEX IF NOT EXISTS` locks its table
         // (SHARE) before it checks the name, so it would wait behind any load's open commit.
-        let names = tables + ["_loadkit_ledger_partition", "_loadkit_attempts_run"]
+        let names = tables + ["_loadkit_ledger_partition", "_loadkit_attempts_run", "_loadkit_tasks_active",
+                              "_loadkit_tasks_ready", "_loadkit_tasks_task"]
         let present = try connection.scalar("""
             SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
@@ -81,8 +83,10 @@ public enum PostgresCatalog {
                 finished_at text,
                 rows bigint,
                 error text,
-                input text
+                input text,
+                worker text
             );
+            ALTER TABLE \(q("_loadkit_attempts")) ADD COLUMN IF NOT EXISTS worker text;
             CREATE INDEX IF NOT EXISTS _loadkit_attempts_run ON \(q("_loadkit_attempts"))(run_id);
             CREATE TABLE IF NOT EXISTS \(q("_loadkit_leases"))(
                 lock_key text PRIMARY KEY,
@@ -101,6 +105,35 @@ public enum PostgresCatalog {
                 notified_at text NOT NULL,
                 PRIMARY KEY (table_name, partition_key, event)
             );
+            CREATE TABLE IF NOT EXISTS \(q("_loadkit_tasks"))(
+                seq bigserial NOT NULL,
+                run_id text NOT NULL,
+                task_id text NOT NULL,
+                table_name text NOT NULL,
+                partition_key text,
+                depends_on text[] NOT NULL DEFAULT '{}',
+                state text NOT NULL,
+                force boolean NOT NULL DEFAULT false,
+                attempt integer NOT NULL DEFAULT 0,
+                max_attempts integer NOT NULL,
+                expiries integer NOT NULL DEFAULT 0,
+                next_run_at timestamptz NOT NULL DEFAULT now(),
+                lease_token text,
+                lease_owner text,
+                lease_session text,
+                lease_expires_at timestamptz,
+                attempt_id bigint,
+                rows bigint NOT NULL DEFAULT 0,
+                error text,
+                enqueued_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz,
+                PRIMARY KEY (run_id, task_id)
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS _loadkit_tasks_active ON \(q("_loadkit_tasks"))(task_id)
+                WHERE state IN ('queued', 'running');
+            CREATE INDEX IF NOT EXISTS _loadkit_tasks_ready ON \(q("_loadkit_tasks"))(seq)
+                WHERE state IN ('queued', 'running');
+            CREATE INDEX IF NOT EXISTS _loadkit_tasks_task ON \(q("_loadkit_tasks"))(task_id);
             """
     }
 }

@@ -136,7 +136,7 @@ extension PostgresDestination: RunLog {
     }
 
     private var selectAttempts: String {
-        "SELECT run_id, table_name, partition_key, attempt, status, started_at, finished_at, rows, error, input FROM "
+        "SELECT run_id, table_name, partition_key, attempt, status, started_at, finished_at, rows, error, input, worker FROM "
             + qualified("_loadkit_attempts")
     }
 
@@ -156,7 +156,7 @@ extension PostgresDestination: RunLog {
         }
         return AttemptRecord(runID: runID, table: table, partitionKey: row[2], attempt: attempt, status: status,
                              startedAt: started, finishedAt: row[6], rows: row[7].flatMap { Int($0) }, error: row[8],
-                             input: row[9])
+                             input: row[9], worker: row[10])
     }
 }
 

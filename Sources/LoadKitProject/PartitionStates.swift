@@ -20,8 +20,14 @@ package enum PartitionStates {
             .filter { $0.input == nil }
             .compactMap { a in a.partitionKey.map { ($0, a) } }, uniquingKeysWith: { a, _ in a })
         let definition = try table.definition()
+        let queued = try destination?.queuedPartitions(table: table.name) ?? [:]
         return try partitions.map { p in
             let entry = ledger[p.key]
+            if let state = queued[p.key] {
+                return PartitionStatus(partition: p.key, state: state == .running ? .running : .queued,
+                                       rows: entry?.fingerprint.rows, loadedAt: entry?.loadedAt, error: nil,
+                                       reason: state == .running ? "a worker runs it" : "on the queue")
+            }
             if let attempt = latest[p.key] {
                 let newer = entry == nil || (attempt.finishedAt ?? attempt.startedAt) >= entry!.loadedAt
                 if attempt.status == .running && newer {

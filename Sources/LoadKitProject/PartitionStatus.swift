@@ -10,8 +10,11 @@ public enum PartitionState: String, Codable, Sendable {
     /// Loaded, but its source or its table's definition changed since (see
     /// ``PartitionStatus/reason``); a plain backfill reloads it.
     case stale
-    /// An attempt of a live run is loading it now.
+    /// An attempt of a live run is loading it now (for a queued run: a worker holds its lease).
     case running
+    /// On the warehouse's queue (SPEC.md §8): waiting for a worker, its upstream tasks or its
+    /// retry time, or taken from a worker whose lease expired.
+    case queued
     /// Scheduled and due, but its source file is not there yet, and its `expected_by` has not
     /// passed (SPEC.md §9); `run --due` does not attempt it.
     case waiting

@@ -23,10 +23,13 @@ public struct AttemptInfo: Codable, Sendable, Equatable {
     public var error: String?
     /// The input file of a `load --input` (absent otherwise).
     public var input: String?
+    /// The worker that ran an attempt of a queued task: host, pid and thread (absent otherwise).
+    public var worker: String?
 
     package init(_ a: AttemptRecord) {
         table = a.table; partition = a.partitionKey; attempt = a.attempt; status = a.status.rawValue
         startedAt = a.startedAt; finishedAt = a.finishedAt; rows = a.rows; error = a.error; input = a.input
+        worker = a.worker
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -35,9 +38,9 @@ public struct AttemptInfo: Codable, Sendable, Equatable {
         try c.encode(attempt, forKey: .attempt); try c.encode(status, forKey: .status)
         try c.encode(startedAt, forKey: .startedAt); try c.encode(finishedAt, forKey: .finishedAt)
         try c.encode(rows, forKey: .rows); try c.encode(error, forKey: .error)
-        try c.encodeIfPresent(input, forKey: .input)
+        try c.encodeIfPresent(input, forKey: .input); try c.encodeIfPresent(worker, forKey: .worker)
     }
-    enum CodingKeys: String, CodingKey { case table, partition, attempt, status, startedAt, finishedAt, rows, error, input }
+    enum CodingKeys: String, CodingKey { case table, partition, attempt, status, startedAt, finishedAt, rows, error, input, worker }
 }
 
 /// One run in the run log: `{"runId", "parentRunId", "command", "args", "startedAt",

@@ -25,6 +25,7 @@ public final class Project: @unchecked Sendable {
     private var builtPipeline: Pipeline?
     private var crashExecutable: String?
     private var runners: [ObjectIdentifier: Runner] = [:]
+    private var queueWorkers: [ObjectIdentifier: QueueWorker] = [:]
     private var currentObserver: (any RunObserver)?
     private var stopping = false
 
@@ -96,6 +97,7 @@ public final class Project: @unchecked Sendable {
     public func cancel() {
         lock.withLock { stopping = true }
         for runner in lock.withLock({ Array(runners.values) }) { runner.cancel() }
+        for worker in lock.withLock({ Array(queueWorkers.values) }) { worker.stop() }
     }
 
     /// Runs `plan` as one recorded run and runs the config's notifier at its end.
@@ -121,6 +123,15 @@ public final class Project: @unchecked Sendable {
         let id = ObjectIdentifier(runner)
         lock.withLock { runners[id] = runner }
         defer { lock.withLock { runners[id] = nil } }
+        return try body()
+    }
+
+    /// Runs `body` with `worker` known to ``cancel()`` (which stops it claiming).
+    package func withRegistered<T>(_ worker: QueueWorker, _ body: () throws -> T) rethrows -> T {
+        let id = ObjectIdentifier(worker)
+        lock.withLock { queueWorkers[id] = worker }
+        defer { lock.withLock { queueWorkers[id] = nil } }
+        if isStopping { worker.stop() }
         return try body()
     }
 

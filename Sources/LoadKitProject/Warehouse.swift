@@ -74,6 +74,31 @@ package struct Warehouse: Sendable {
         return try SQLiteDestination(path: location, busyTimeout: lockTimeout)
     }
 
+    /// A read-write connection for a queue worker's thread: its database sessions named
+    /// `session` (`application_name`, so that a worker taking over an expired lease can end
+    /// them) and ended by the server when left idle inside a transaction past
+    /// `idleInTransactionTimeout` (`idle_in_transaction_session_timeout`: a frozen worker).
+    /// PostgreSQL manual §20.11.2 "Statement Behavior", §34.1.2 "Parameter Key Words".
+    /// - Throws: as ``open()``; ``UsageError`` for a SQLite warehouse (it has no queue).
+    package func open(session: String, idleInTransactionTimeout: Duration) throws -> any WarehouseDestination {
+        guard isPostgres else { throw UsageError("a SQLite warehouse has no queue") }
+        let milliseconds = Int((idleInTransactionTimeout.seconds * 1000).rounded())
+        let separator = location.contains("?") ? "&" : "?"
+        let uri = location + separator + "application_name=\(session)"
+            + "&options=-c%20idle_in_transaction_session_timeout%3D\(milliseconds)"
+        return try PostgresDestination(uri: uri, schema: schema, lockTimeout: lockTimeout)
+    }
+
+    /// The task queue on `destination`'s connection (SPEC.md §8), whose fence runs in that
+    /// destination's commit transactions.
+    /// - Throws: ``UsageError`` for a destination without a queue (SQLite); the database's error.
+    package static func queue(on destination: any Destination) throws -> any WorkQueue {
+        guard let postgres = destination as? PostgresDestination else {
+            throw UsageError("a SQLite warehouse has no queue: queued runs and workers need a PostgreSQL warehouse")
+        }
+        return try PostgresQueue(destination: postgres)
+    }
+
     /// A read-only connection, or `nil` when the warehouse does not exist yet.
     package func openForReading() throws -> (any WarehouseDestination)? {
         if isPostgres {

@@ -101,6 +101,7 @@ extension RunTask {
             var request = LoadRequest(table: table, input: input, scope: scope, runID: context.runID,
                                       lockTimeout: lockTimeout, skipIfUnchanged: !context.force && context.input == nil)
             request.cancellation = context.cancellation
+            request.beforeCommit = context.commitGuard
             return request
         }
         @Sendable func outcome(_ result: LoadResult) -> Outcome {
@@ -183,6 +184,7 @@ extension RunTask {
                                                                   partitioning: partitioning, writeMode: writeMode),
                                       skipIfUnchanged: !context.force)
             request.cancellation = context.cancellation
+            request.beforeCommit = context.commitGuard
             let result = try context.loader.load(request)
             context.report(result)
             switch result.status {

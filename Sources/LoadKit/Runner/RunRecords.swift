@@ -108,12 +108,16 @@ public struct AttemptRecord: Sendable, Hashable {
     public var error: String?
     /// The input file of a `load --input FILE` attempt, else `nil`.
     public var input: String?
+    /// Who ran it, for an attempt of a queued task: the worker's host, pid and thread
+    /// (`db1 pid 4242 thread 0`); `nil` for a local run, whose process is the run's.
+    public var worker: String?
 
     /// Creates an attempt record.
     public init(runID: String, table: String, partitionKey: String?, attempt: Int, status: AttemptStatus,
                 startedAt: String, finishedAt: String?, rows: Int? = nil, error: String? = nil,
-                input: String? = nil) {
+                input: String? = nil, worker: String? = nil) {
         self.input = input
+        self.worker = worker
         self.runID = runID
         self.table = table
         self.partitionKey = partitionKey

@@ -17,6 +17,18 @@ public struct RunSummary: Sendable {
         /// The last error, when it was a ``LoadKitError`` (its code and location), for callers
         /// that report it structured (the command's `--json` error document).
         public var error: LoadKitError? = nil
+
+        /// Creates an item's outcome.
+        public init(task: String, partitionKey: String? = nil, status: AttemptStatus, attempts: Int, rows: Int,
+                    message: String? = nil, error: LoadKitError? = nil) {
+            self.task = task
+            self.partitionKey = partitionKey
+            self.status = status
+            self.attempts = attempts
+            self.rows = rows
+            self.message = message
+            self.error = error
+        }
     }
 
     /// The run's id.

@@ -79,6 +79,10 @@ public struct TaskContext {
     /// Cancelled by the runner when the attempt runs past the task's ``RunTask/timeout``: pass
     /// it to loads (``LoadRequest/cancellation``) and check it in long loops.
     public var cancellation = Cancellation()
+    /// For a queued task: the fence its load runs inside its commit transaction
+    /// (``LoadRequest/beforeCommit``), which throws when this worker no longer holds the
+    /// attempt's lease; `nil` for a local run.
+    public var commitGuard: (@Sendable () throws -> Void)?
     /// Receives each load's result (the `load` command prints it).
     var reporter: (@Sendable (LoadResult) -> Void)?
 

@@ -61,6 +61,11 @@ public struct LoadRequest: Sendable {
     /// blocked in the database is stopped by ``Destination/interrupt()``, which the caller
     /// registers with the cancellation (``Cancellation/whileRunning(_:onCancel:)``).
     public var cancellation: Cancellation?
+    /// Runs inside the load's commit transaction, after the ledger entries are written and
+    /// before the `before_commit` failpoint, on the destination's connection: a queued task's
+    /// fence (its worker still holds the lease of this attempt, SPEC.md §8). Throwing rolls the
+    /// whole load back. `nil` (the default): nothing runs.
+    public var beforeCommit: (@Sendable () throws -> Void)?
 
     /// Creates a request.
     /// - Parameters:

@@ -113,6 +113,7 @@ extension Loader {
         }
         try requests[0].cancellation?.check()
         try writer.commit(ledger: results.flatMap(\.entries)) {
+            for request in requests { try request.beforeCommit?() }
             try FailPoint.beforeCommit.reach(cancellation: requests[0].cancellation)
         }
         // The one commit, shared out evenly.

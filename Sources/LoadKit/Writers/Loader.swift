@@ -253,7 +253,10 @@ public final class Loader {
         var (result, scope) = try decide(request, loadID: loadID, staged: staged)
         if scope != nil {
             try request.cancellation?.check()
-            try writer.commit(ledger: result.entries) { try FailPoint.beforeCommit.reach(cancellation: request.cancellation) }
+            try writer.commit(ledger: result.entries) {
+                try request.beforeCommit?()
+                try FailPoint.beforeCommit.reach(cancellation: request.cancellation)
+            }
         }
         result.strategy = .direct
         result.stagingSeconds = (written - started).seconds
@@ -289,7 +292,10 @@ public final class Loader {
             if let scope {
                 let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
                 try request.cancellation?.check()
-                try destination.commit(plan) { try FailPoint.beforeCommit.reach(cancellation: request.cancellation) }
+                try destination.commit(plan) {
+                    try request.beforeCommit?()
+                    try FailPoint.beforeCommit.reach(cancellation: request.cancellation)
+                }
             }
             result.stagingSeconds = (stagedAt - started).seconds
             result.commitSeconds = (clock.now - stagedAt).seconds

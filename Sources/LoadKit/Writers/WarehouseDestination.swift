@@ -51,9 +51,16 @@ public protocol WarehouseDestination: Destination, RunLog, NotificationLog, Stag
 
     /// Removes one leftover named by ``unusedLockFiles()``.
     func removeLockFile(_ name: String)
+
+    /// The partitions of `table` with a task on the warehouse's queue (SPEC.md §8): `running`
+    /// while a worker's lease on it holds, else `queued`. Empty for a warehouse without a queue.
+    func queuedPartitions(table: String) throws -> [String: QueuedTaskState]
 }
 
 extension WarehouseDestination {
+    /// No queue: nothing is queued (SQLite).
+    public func queuedPartitions(table: String) throws -> [String: QueuedTaskState] { [:] }
+
     /// The fingerprint of the stored rows in the current version (``Destination``'s requirement).
     public func fingerprint(table: String, partitionColumn: String?, partition: String?) throws -> Fingerprint {
         try fingerprint(table: table, partitionColumn: partitionColumn, partition: partition, version: .current)

@@ -10,7 +10,7 @@ extension LoadKitCommand {
             abstract: "Load the partitions from --from through --to.",
             usage: """
                 loadkit backfill --table <table> --from <key> [--to <key>] [--force]
-                [--concurrency <n>] [--fail-fast] [--dry-run] [--rebuild]
+                [--concurrency <n>] [--fail-fast] [--dry-run] [--rebuild] [--queue [--wait]]
                 [--config <path>] [--json] [--quiet] [--warehouse <path>]
                 """,
             discussion: """
@@ -32,11 +32,15 @@ extension LoadKitCommand {
                   loadkit backfill --table flights --from 2013-01 --to 2013-01 --force
                   loadkit backfill --table flights --from 2013-01 --to 2013-01 --concurrency 4
                   loadkit backfill --table flights --from 2013-01 --to 2013-01 --rebuild
+                  loadkit backfill --table flights --from 2013-01 --to 2013-12 --queue --wait
+
+                --queue (PostgreSQL warehouse): put the same plan on the warehouse's queue                 for `loadkit worker`s on any machines, print the run id and exit 0; tasks                 already queued or running are not added twice. --wait then shows progress                 until the run ends and exits as a local backfill would.
 
                 --json prints the run summary: {"runId", "status", "counts", "rows", \
                 "seconds", "items": [{"table", "partition", "status", "attempts", "rows", \
                 "message"}]}; with --dry-run, the plan instead: {"table", "plan": [{"table", \
-                "partition", "action", "reason"}]}.
+                "partition", "action", "reason"}]}; with --queue (without --wait), {"runId", \
+                "status": "queued", "added", "alreadyQueued"}.
 
                 Exit codes: 0 every partition loaded or skipped, 1 a partition failed or the \
                 run was interrupted, 64 a usage or config error.
@@ -70,8 +74,20 @@ extension LoadKitCommand {
             "Drop the table and its ledger entries first, then load the range: after a change of partition column, granularity, time zone or columns. Rows outside the range are gone afterwards; the run history stays."))
         var rebuild = false
 
+        @Flag(name: .long, help: "Queue the tasks for `loadkit worker`s instead of running them here (PostgreSQL warehouse).")
+        var queue = false
+
+        @Flag(name: .long, help: "With --queue: show progress until the queued run ends; exit as a local backfill.")
+        var wait = false
+
         func validate() throws {
             if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+            if wait && !queue { throw ValidationError("--wait goes with --queue (a local backfill always waits)") }
+            if queue {
+                if rebuild { throw ValidationError("--rebuild runs here, not on the queue: rebuild with a local backfill first") }
+                if concurrency != nil { throw ValidationError("--concurrency is set per worker with --queue: `loadkit worker --concurrency N`") }
+                if failFast { throw ValidationError("--fail-fast does not apply to --queue: workers run every ready task") }
+            }
         }
 
         func run() throws {
@@ -80,6 +96,11 @@ extension LoadKitCommand {
                 if dryRun {
                     let report = try project.planBackfill(table, from: from, to: to, force: force, rebuild: rebuild)
                     if try DryRun.print(report, json: global.json) { throw ExitCode(ExitStatus.failure) }
+                    return
+                }
+                if queue && !dryRun {
+                    try QueuedBackfill(project: project, table: table, from: from, to: to, force: force,
+                                       wait: wait, json: global.json, quiet: global.quiet).run()
                     return
                 }
                 let partitions = try project.backfillPartitions(table, from: from, to: to)

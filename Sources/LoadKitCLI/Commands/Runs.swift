@@ -36,6 +36,7 @@ extension LoadKitCommand {
             "  \(a.status.padding(toLength: 15, withPad: " ", startingAt: 0)) \(a.table)"
                 + (a.partition.map { " \($0)" } ?? "") + (a.input.map { " \($0)" } ?? "")
                 + (a.attempt > 0 ? " attempt \(a.attempt)" : "")
+                + (a.worker.map { " on \($0)" } ?? "")
                 + (a.rows.map { ", " + Count.of($0, "row") } ?? "") + (a.error.map { ": \($0)" } ?? "")
         }
 

@@ -3,7 +3,7 @@ import LoadKit
 import Yams
 
 extension LoadKitConfig {
-    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir", "schema"]
+    package static let topKeys = ["warehouse", "timezone", "defaults", "tables", "notify", "temp_dir", "schema", "queue"]
     package static let tableKeys = ["source", "columns", "partition", "write", "outside_rows", "allow_empty",
                             "retry", "depends_on", "sql", "schedule", "timeout", "batch"]
     package static let sourceKeys = ["path", "format", "null_values", "ignore_extra_columns", "delimiter", "quote"]
@@ -119,6 +119,19 @@ extension LoadKitConfig {
                 throw node.error("schema: applies to a PostgreSQL warehouse (postgres://…); a SQLite warehouse has none")
             }
             config.schema = schema
+        }
+        if let node = entries["queue"] {
+            guard Warehouse.isPostgres(warehouse) else {
+                throw node.error("queue: applies to a PostgreSQL warehouse (postgres://…), whose workers drain a queue; "
+                    + "a SQLite warehouse has none")
+            }
+            for (_, value) in try node.mapping(allowed: ["lease"]) {
+                let lease = try value.duration()
+                guard lease >= .seconds(1) else {
+                    throw value.error("a lease shorter than 1s would expire between two renewals; write at least 1s (default 30s)")
+                }
+                config.queueLease = lease
+            }
         }
         if let node = entries["temp_dir"] {
             let path = resolve(try node.nonEmptyString(), against: directory)

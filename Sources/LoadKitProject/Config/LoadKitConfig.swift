@@ -19,6 +19,8 @@ package struct LoadKitConfig {
     package var notify: Notify
     /// Where SQLite writes its temp files (staging tables), resolved; `nil` for SQLite's default.
     package var tempDir: String?
+    /// How long a queued task's claim lasts without renewal (`queue: { lease: }`, SPEC.md §8).
+    package var queueLease: Duration = .seconds(30)
 
     /// The table named `name`, if declared.
     package func table(_ name: String) -> TableConfig? { tables.first { $0.name == name } }

@@ -13,13 +13,16 @@ struct PostgresExample {
     /// The server, for reading what loadkit wrote.
     var db: PGConnection { schema.connection }
 
-    /// - Parameter extraTables: YAML of more tables, indented by two spaces, appended to `tables:`.
-    init(extraTables: String = "") throws {
+    /// - Parameters:
+    ///   - extraTables: YAML of more tables, indented by two spaces, appended to `tables:`.
+    ///   - lease: the queue's lease (`queue: { lease: }`), e.g. `2s`; the default when `nil`.
+    init(extraTables: String = "", lease: String? = nil) throws {
         workspace = try ExampleWorkspace()
         schema = try TemporaryPostgresSchema()
         var yaml = try String(contentsOfFile: workspace.config, encoding: .utf8)
         yaml = yaml.replacingOccurrences(of: "warehouse: warehouse.db",
-                                         with: "warehouse: \(schema.url)\nschema: \(schema.name)")
+                                         with: "warehouse: \(schema.url)\nschema: \(schema.name)"
+                                            + (lease.map { "\nqueue: { lease: \($0) }" } ?? ""))
         yaml = yaml.components(separatedBy: "  daily_delays:").first! + extraTables
         try yaml.write(toFile: workspace.config, atomically: true, encoding: .utf8)
     }
@@ -30,6 +33,29 @@ struct PostgresExample {
         try workspace.run(arguments, environment: ["LOADKIT_FAILPOINT": ""].merging(environment) { $1 },
                           sourceLocation: sourceLocation)
     }
+
+    /// Starts `loadkit ARGS --config …` in the workspace without waiting (a worker); its pid is
+    /// loadkit's own, for kill -9 and SIGSTOP.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess.Running {
+        try ChildProcess.start(Paths.binary, arguments + ["--config", workspace.config],
+                               environment: ["LOADKIT_FAILPOINT": ""].merging(environment) { $1 },
+                               currentDirectory: workspace.root)
+    }
+
+    /// Polls `condition` every 20 ms until it holds; fails the test after `seconds`.
+    func waitUntil(_ what: String, seconds: Double = 60, sourceLocation: SourceLocation = #_sourceLocation,
+                   _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try !condition() {
+            guard Date() < deadline else {
+                Issue.record("timed out after \(seconds) s waiting until \(what)", sourceLocation: sourceLocation)
+                throw TimedOut()
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    struct TimedOut: Error {}
 
     /// `loadkit ARGS --json --config …`, expecting exit `status`, parsed.
     func json(_ arguments: [String], status: Int32 = 0, environment: [String: String] = [:],

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import LoadKit
+import LoadKitProject
+
+/// `loadkit backfill … --queue [--wait]`: enqueue the plan, then with `--wait` follow the run
+/// until it ends.
+struct QueuedBackfill {
+    var project: Project
+    var table: String
+    var from: String
+    var to: String?
+    var force: Bool
+    var wait: Bool
+    var json: Bool
+    var quiet: Bool
+
+    func run() throws {
+        let partitions = try project.backfillPartitions(table, from: from, to: to)
+        if partitions.isEmpty {
+            if json { try RunOutput.printNothingToDo() }
+            else { print("backfill \(table): nothing to do; no partition from \(from) is complete yet") }
+            return
+        }
+        let title = "backfill \(table) \(partitions.first!.key)..\(partitions.last!.key)"
+        let result = try project.enqueueBackfill(table, from: from, to: to, force: force)
+        if !wait {
+            if json {
+                struct Report: Encodable { var runId: String; var status = "queued"; var added: Int; var alreadyQueued: Int }
+                try JSONOutput.print(Report(runId: result.runID, added: result.added, alreadyQueued: result.alreadyQueued))
+            } else {
+                print(Self.text(result, title: title))
+            }
+            return
+        }
+        if !quiet { FileHandle.standardError.write(Data((Self.text(result, title: title) + "\n").utf8)) }
+        let summary = try follow(result.runID)
+        try RunOutput.finish(summary, title: title, json: json)
+    }
+
+    static func text(_ result: EnqueueResult, title: String) -> String {
+        if result.added == 0 {
+            return "\(title): nothing added: all \(Count.of(result.alreadyQueued, "task")) are already queued or running "
+                + "in run \(result.runID)\nrun \(result.runID): queued"
+        }
+        return "\(title): queued \(Count.of(result.added, "task"))"
+            + (result.alreadyQueued > 0 ? " (\(result.alreadyQueued) already queued or running in another run, left out)" : "")
+            + "\nrun \(result.runID): queued; `loadkit worker` runs it (on any machine with this loadkit.yml)"
+    }
+
+    /// Polls the run every second until none of its tasks is queued or running; Ctrl-C stops
+    /// waiting (the run stays queued) and exits 1.
+    private func follow(_ runID: String) throws -> RunSummary {
+        let stop = StopFlag()
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.set() }
+            source.resume()
+            stop.sources.append(source)
+        }
+        let started = ContinuousClock.now
+        let isTerminal = isatty(STDERR_FILENO) != 0
+        var lastLine = ContinuousClock.now - .seconds(10)
+        while true {
+            guard let run = try project.queuedRun(runID) else {
+                throw LoadKitError(.graph, "run \(runID) is no longer on the queue")
+            }
+            let elapsed = (ContinuousClock.now - started).seconds
+            let finished = run.count(.done) + run.count(.failed) + run.count(.upstreamFailed)
+            if !quiet && (isTerminal || ContinuousClock.now - lastLine >= .seconds(5) || run.status != .running) {
+                lastLine = ContinuousClock.now
+                let rate = elapsed > 0 ? Double(run.rows) / elapsed : 0
+                let text = "backfill \(table) (queue): \(finished)/\(run.tasks.count) done, \(Count.of(run.rows, "row")) "
+                    + "(\(Int(rate)) rows/s)" + (run.count(.failed) > 0 ? ", \(run.count(.failed)) failed" : "")
+                    + (run.workers.isEmpty ? ", no worker running a task" : ", workers: " + run.workers.joined(separator: ", "))
+                FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[2K" + text : text + "\n").utf8))
+            }
+            if run.status != .running {
+                if isTerminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+                return run.summary(seconds: elapsed)
+            }
+            if stop.isSet {
+                FileHandle.standardError.write(Data("\nloadkit: stopped waiting; run \(runID) stays on the queue for the workers\n".utf8))
+                var summary = run.summary(seconds: elapsed)
+                summary.status = .interrupted
+                return summary
+            }
+            Thread.sleep(forTimeInterval: 1)
+        }
+    }
+}
+
+/// Set by a signal handler, read by the waiting loop.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var sources: [any DispatchSourceSignal] = []
+    func set() { lock.withLock { flag = true } }
+    var isSet: Bool { lock.withLock { flag } }
+}
