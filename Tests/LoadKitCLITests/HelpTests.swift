@@ -7,7 +7,7 @@ import Testing
 @Suite struct HelpTests {
     static let commands: [[String]] = [
         ["load"], ["backfill"], ["run"], ["status"], ["runs"], ["runs", "list"], ["runs", "show"], ["runs", "dismiss"], ["rerun"],
-        ["verify"], ["fingerprint"], ["gc"], ["check"], ["schedule"], ["schedule", "print-cron"], ["schedule", "print-systemd"],
+        ["verify"], ["fingerprint"], ["gc"], ["check"], ["schedule"], ["schedule", "print-cron"], ["schedule", "print-systemd"], ["worker"],
     ]
 
     @Test("--help of every command shows an Examples: section with a loadkit command line", arguments: commands)
@@ -33,7 +33,7 @@ import Testing
     func topLevel() throws {
         let result = try loadkit(["--help"])
         #expect(result.status == 0)
-        for command in ["load", "backfill", "run", "status", "runs", "rerun", "verify", "fingerprint", "gc", "check"] {
+        for command in ["load", "backfill", "run", "status", "runs", "rerun", "verify", "fingerprint", "gc", "check", "worker"] {
             #expect(result.stdout.contains("\n  \(command) "), "\(command) is not listed")
         }
         let words = result.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")

@@ -10,7 +10,8 @@ extension LoadKitCommand {
             abstract: "Load the partitions from --from through --to.",
             usage: """
                 loadkit backfill --table <table> --from <key> [--to <key>] [--force]
-                [--concurrency <n>] [--fail-fast] [--dry-run] [--rebuild] [--queue [--wait]]
+                [--concurrency <n>] [--fail-fast] [--dry-run] [--rebuild]
+                [--queue [--wait]]
                 [--config <path>] [--json] [--quiet] [--warehouse <path>]
                 """,
             discussion: """

@@ -19,7 +19,7 @@ extension LoadKitCommand {
                 [attempt]}; a run is {"runId", "parentRunId", "command", "args", \
                 "startedAt", "finishedAt", "status", "failures": [attempt]}, an attempt \
                 {"table", "partition", "attempt", "status", "startedAt", "finishedAt", \
-                "rows", "error"}.
+                "rows", "error"}, plus "worker" (host, pid, thread) for a queued run's.
                 """,
             subcommands: [List.self, Show.self, Dismiss.self],
             defaultSubcommand: List.self

@@ -39,7 +39,7 @@ extension LoadKitCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Option(name: .long, help: ArgumentHelp("Tasks run at once, one connection each (default: defaults.concurrency).",
+        @Option(name: .long, help: ArgumentHelp("Tasks run at once, each on its own connection (default: the config's defaults.concurrency).",
                                                 valueName: "n"))
         var concurrency: Int?
 
