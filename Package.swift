@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "loadkit-bench",
             dependencies: [
-                "LoadKit", "LoadKitSQLite",
+                "LoadKit", "LoadKitSQLite", "LoadKitPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/LoadKitBench"

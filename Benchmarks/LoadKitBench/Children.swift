@@ -1,5 +1,6 @@
 import Foundation
 import LoadKit
+import LoadKitPostgres
 import LoadKitSQLite
 
 /// The flights schema of BENCH.md, read with `NA` as NULL.
@@ -171,4 +172,41 @@ func hashChild(flights: String, warehouse: String, runs: Int) throws {
     results["agree"] = [v2.count == 1 ? 1 : 0]
     results["rows"] = [Double(count)]
     print(String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
+}
+
+/// WQ's child: a fresh schema `lk_bench_q` holding `history` finished tasks, 1,000 no-op tasks
+/// enqueued (one per day from 2013-01-01), drained by a ``QueueWorker`` of 4 threads; prints
+/// milliseconds per task, enqueue included.
+func queueChild(url: String, history: Int) throws {
+    let setup = try PGConnection(uri: url)
+    try setup.execute("DROP SCHEMA IF EXISTS lk_bench_q CASCADE")
+    let first = try PostgresDestination(uri: url, schema: "lk_bench_q")
+    let queue = try PostgresQueue(destination: first)
+    if history > 0 {
+        try setup.execute("""
+            INSERT INTO lk_bench_q._loadkit_tasks(run_id, task_id, table_name, partition_key, state, max_attempts, attempt)
+            SELECT 'old', 'old-' || n, 'noop', 'k' || n, 'done', 3, 1 FROM generate_series(1, \(history)) n;
+            ANALYZE lk_bench_q._loadkit_tasks
+            """)
+    }
+    let scheme = PartitionScheme(granularity: .day, timeZone: TimeZone(identifier: "UTC")!)
+    let days = try BackfillRange.partitions(scheme, from: "2013-01-01", to: "2015-09-27", now: Date())
+    guard days.count == 1000 else { throw BenchError("\(days.count) days, not 1000") }
+    let graph = try TaskGraph([RunTask(name: "noop", retry: RetryPolicy(attempts: 1)) { _ in .done(rows: 0) }])
+    let clock = ContinuousClock()
+    let start = clock.now
+    let run = RunRecord(runID: "bench", command: "backfill", arguments: [], startedAt: "2026-12-03T00:00:00Z")
+    let added = try queue.enqueue(run, tasks: days.map {
+        QueuedTask(taskID: "t-" + $0.key, table: "noop", partitionKey: $0.key, dependsOn: [], maxAttempts: 1)
+    }).added
+    guard added == 1000 else { throw BenchError("enqueued \(added)") }
+    let worker = QueueWorker(graph: graph,
+                             destinations: { _ in try PostgresDestination(uri: url, schema: "lk_bench_q") },
+                             queues: { try PostgresQueue(destination: $0 as! PostgresDestination) },
+                             partition: { _, key in try key.map { try scheme.partition(forKey: $0) } },
+                             name: "bench", options: .init(concurrency: 4, lease: .seconds(30), drain: true))
+    let summary = worker.run()
+    let elapsed = clock.now - start
+    guard summary.done == 1000 else { throw BenchError("WQ: \(summary)") }
+    print(elapsed.seconds * 1000 / 1000)
 }

@@ -5,7 +5,7 @@ import Foundation
 struct LoadKitBench: ParsableCommand {
     /// A workload of BENCH.md, plus `hash` (fingerprint v1 against v2).
     enum Workload: String, CaseIterable, ExpressibleByArgument {
-        case parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg
+        case parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg, wq, wqflights
     }
 
     static let configuration = CommandConfiguration(
@@ -28,7 +28,9 @@ struct LoadKitBench: ParsableCommand {
               hash   fingerprint v2 (MurmurHash3) vs v1 (SHA-256) of flights, rows/s
               w1pg   w1 into PostgreSQL vs psql \\copy (partitions made first)
               w2pg   w2 into PostgreSQL vs psql DELETE + \\copy per day; --force
-              (w1pg, w2pg: a server in LOADKIT_BENCH_POSTGRES_URL or
+              wq     the queue: 1,000 no-op tasks, 4 worker threads, ms/task
+              wqflights  w2 through the queue with 1, 2, 4 workers vs local
+              (w1pg, w2pg, wq, wqflights: a server in LOADKIT_BENCH_POSTGRES_URL or
               LOADKIT_TEST_POSTGRES_URL, else skipped)
 
             The shell's reference for w1 and w2 is one sqlite3 process: per input file one \
@@ -51,7 +53,7 @@ struct LoadKitBench: ParsableCommand {
     @Flag(help: "Print one JSON document with every figure instead of the table.")
     var json = false
 
-    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg (default: all).",
+    @Argument(help: ArgumentHelp("Workloads to run: parse, w1, w2, w2batch, w3, w4, w5, hash, w1pg, w2pg, wq, wqflights (default: all).",
                                  valueName: "workload"))
     var workloads: [Workload] = []
 
@@ -86,6 +88,8 @@ struct LoadKitBench: ParsableCommand {
             case .hash: try bench.hash()
             case .w1pg: try bench.w1pg()
             case .w2pg: try bench.w2pg()
+            case .wq: try bench.wq()
+            case .wqflights: try bench.wqFlights()
             }
         }
         if json {

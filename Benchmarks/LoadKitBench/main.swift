@@ -14,6 +14,7 @@ case "child-parse": try parseChild(arguments[1]); exit(0)
 case "child-make-x10": try writeTenTimes(from: arguments[1], to: arguments[2]); exit(0)
 case "child-split-days": try splitDays(from: arguments[1], into: arguments[2]); exit(0)
 case "child-w3": try runnerChild(warehouse: arguments[1]); exit(0)
+case "child-wq": try queueChild(url: arguments[1], history: Int(arguments[2])!); exit(0)
 case "child-hash": try hashChild(flights: arguments[1], warehouse: arguments[2], runs: Int(arguments[3])!); exit(0)
 default: LoadKitBench.main()
 }

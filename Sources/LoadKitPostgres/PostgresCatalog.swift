@@ -22,7 +22,7 @@ public enum PostgresCatalog {
         // When everything exists, no DDL runs: `CREATE INDEX IF NOT EXISTS` locks its table
         // (SHARE) before it checks the name, so it would wait behind any load's open commit.
         let names = tables + ["_loadkit_ledger_partition", "_loadkit_attempts_run", "_loadkit_tasks_active",
-                              "_loadkit_tasks_ready", "_loadkit_tasks_task"]
+                              "_loadkit_tasks_ready", "_loadkit_tasks_task", "_loadkit_tasks_run_active"]
         let present = try connection.scalar("""
             SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
@@ -134,6 +134,8 @@ public enum PostgresCatalog {
             CREATE INDEX IF NOT EXISTS _loadkit_tasks_ready ON \(q("_loadkit_tasks"))(seq)
                 WHERE state IN ('queued', 'running');
             CREATE INDEX IF NOT EXISTS _loadkit_tasks_task ON \(q("_loadkit_tasks"))(task_id);
+            CREATE INDEX IF NOT EXISTS _loadkit_tasks_run_active ON \(q("_loadkit_tasks"))(run_id)
+                WHERE state IN ('queued', 'running');
             """
     }
 }

@@ -55,7 +55,7 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
         let plan = try run.plan.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let ids = Self.arrayLiteral(tasks.map(\.taskID))
         do {
-            return try connection.transaction {
+            let result = try connection.transaction {
                 // pid NULL: no process owns a queued run, so no one marks it interrupted when the
                 // process that queued it exits; the worker finishing its last task ends it.
                 try connection.execute("""
@@ -77,6 +77,10 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
                 if added == 0 && !tasks.isEmpty { throw AlreadyQueued() }
                 return EnqueueResult(runID: run.runID, added: added, alreadyQueued: tasks.count - added)
             }
+            // Fresh statistics for the claim's plan: a table the planner has never analysed (a
+            // new warehouse) made each claim cost tens of milliseconds (measured, issue 14).
+            try connection.execute("ANALYZE \(table)")
+            return result
         } catch is AlreadyQueued {
             let holder = try connection.scalar("""
                 SELECT run_id FROM \(table) WHERE task_id = ANY($1::text[]) AND state IN ('queued', 'running')
@@ -94,56 +98,52 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
     public func claim(worker: String, session: String, lease: Duration) throws -> TaskClaim? {
         let token = UUID().uuidString.lowercased()
         let now = Self.timestamp()
-        let claimed: (claim: TaskClaim, expiredSession: String?)? = try connection.transaction {
-            // A task is ready when its upstream tasks of the same run are done and none of them
-            // is queued or running in another run (a backfill queued twice shares them).
-            let rows = try connection.query("""
-                WITH c AS (
-                    SELECT t.run_id, t.task_id, t.state AS was, t.attempt_id AS old_attempt, t.lease_session AS old_session,
-                           t.lease_owner AS old_owner
-                    FROM \(table) t
-                    WHERE t.state IN ('queued', 'running')
-                      AND (t.state = 'queued' AND t.next_run_at <= now()
-                           OR t.state = 'running' AND t.lease_expires_at < now() AND t.expiries < 3)
-                      AND NOT EXISTS (SELECT 1 FROM \(table) u
-                                      WHERE u.task_id = ANY(t.depends_on) AND u.state <> 'done'
-                                        AND (u.run_id = t.run_id OR u.state IN ('queued', 'running')))
-                    ORDER BY t.seq
-                    LIMIT 1
-                    FOR UPDATE OF t SKIP LOCKED)
+        // One statement, so one round trip and atomic on its own: pick the oldest ready task
+        // (its upstream tasks of the same run done, none of them queued or running in another
+        // run: a backfill queued twice shares them), lock it (SKIP LOCKED: claimers never wait
+        // for each other), give it a new attempt and lease, write the attempt's record `running`
+        // under an id drawn first, and mark a taken-over attempt's record `interrupted`.
+        let rows = try connection.query("""
+            WITH c AS (
+                SELECT t.run_id, t.task_id, t.state AS was, t.attempt_id AS old_attempt, t.lease_session AS old_session,
+                       t.lease_owner AS old_owner
+                FROM \(table) t
+                WHERE t.state IN ('queued', 'running')
+                  AND (t.state = 'queued' AND t.next_run_at <= now()
+                       OR t.state = 'running' AND t.lease_expires_at < now() AND t.expiries < 3)
+                  AND NOT EXISTS (SELECT 1 FROM \(table) u
+                                  WHERE u.task_id = ANY(t.depends_on) AND u.state <> 'done'
+                                    AND (u.run_id = t.run_id OR u.state IN ('queued', 'running')))
+                ORDER BY t.seq
+                LIMIT 1
+                FOR UPDATE OF t SKIP LOCKED),
+            claimed AS (
                 UPDATE \(table) t SET state = 'running', attempt = t.attempt + 1, lease_token = $1, lease_owner = $2,
                     lease_session = $3, lease_expires_at = now() + $4::interval,
-                    expiries = t.expiries + CASE WHEN c.was = 'running' THEN 1 ELSE 0 END
+                    expiries = t.expiries + CASE WHEN c.was = 'running' THEN 1 ELSE 0 END,
+                    attempt_id = nextval(pg_get_serial_sequence($5, 'id'))
                 FROM c WHERE t.run_id = c.run_id AND t.task_id = c.task_id
                 RETURNING t.run_id, t.task_id, t.table_name, t.partition_key, t.attempt, t.max_attempts, t.force,
-                          c.was, c.old_attempt, c.old_session, c.old_owner
-                """, [token, worker, session, Self.interval(lease)])
-            guard let row = rows.first, let runID = row[0], let taskID = row[1], let tableName = row[2],
-                  let attempt = row[4].flatMap({ Int($0) }), let maxAttempts = row[5].flatMap({ Int($0) }) else { return nil }
-            let expired = row[7] == "running"
-            if expired, let old = row[8] {
-                try connection.execute("""
-                    UPDATE \(attempts) SET status = 'interrupted', finished_at = $1,
-                        error = coalesce(error, $2) WHERE id = $3 AND status = 'running'
-                    """, [now, "its lease expired: worker \(row[10] ?? "?") stopped renewing it (killed, frozen or cut off); "
-                          + "\(worker) took the task over", old])
-            }
-            let id = try connection.scalar("""
-                INSERT INTO \(attempts)(run_id, table_name, partition_key, attempt, status, started_at, worker)
-                VALUES ($1, $2, $3, $4, 'running', $5, $6) RETURNING id
-                """, [runID, tableName, row[3], String(attempt), now, worker])
-            try connection.execute("UPDATE \(table) SET attempt_id = $1 WHERE run_id = $2 AND task_id = $3",
-                                   [id, runID, taskID])
-            let claim = TaskClaim(runID: runID, taskID: taskID, table: tableName, partitionKey: row[3], attempt: attempt,
-                                  maxAttempts: maxAttempts, token: token, force: row[6] == "t")
-            return (claim, expired ? row[9] : nil)
-        }
-        guard let claimed else {
+                          t.attempt_id, c.was, c.old_attempt, c.old_session, c.old_owner),
+            recorded AS (
+                INSERT INTO \(attempts)(id, run_id, table_name, partition_key, attempt, status, started_at, worker)
+                SELECT attempt_id, run_id, table_name, partition_key, attempt, 'running', $6, $2 FROM claimed),
+            taken AS (
+                UPDATE \(attempts) a SET status = 'interrupted', finished_at = $6,
+                    error = coalesce(a.error, 'its lease expired: worker ' || coalesce(claimed.old_owner, '?')
+                        || ' stopped renewing it (killed, frozen or cut off); ' || $2 || ' took the task over')
+                FROM claimed WHERE claimed.was = 'running' AND a.id = claimed.old_attempt AND a.status = 'running')
+            SELECT run_id, task_id, table_name, partition_key, attempt, max_attempts, force, was, old_session FROM claimed
+            """, [token, worker, session, Self.interval(lease), attempts, now])
+        guard let row = rows.first, let runID = row[0], let taskID = row[1], let tableName = row[2],
+              let attempt = row[4].flatMap({ Int($0) }), let maxAttempts = row[5].flatMap({ Int($0) }) else {
             try failLostTasks()
             return nil
         }
-        if let session = claimed.expiredSession { try endSessions(named: session, for: claimed.claim) }
-        return claimed.claim
+        let claim = TaskClaim(runID: runID, taskID: taskID, table: tableName, partitionKey: row[3], attempt: attempt,
+                              maxAttempts: maxAttempts, token: token, force: row[6] == "t")
+        if row[7] == "running", let session = row[8] { try endSessions(named: session, for: claim) }
+        return claim
     }
 
     /// Ends the database sessions of a worker whose lease expired, so that its open
@@ -222,19 +222,34 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
     @discardableResult
     public func finish(_ claim: TaskClaim, as state: QueuedTaskState, rows: Int, message: String?) throws -> Bool {
         let now = Self.timestamp()
-        return try connection.transaction {
-            let updated = try connection.query("""
+        let status = state == .failed ? "failed" : message == nil ? "success" : "skipped"
+        let parameters = [claim.runID, claim.taskID, String(claim.attempt), claim.token, state.rawValue, String(rows),
+                          message, status, now]
+        let ended = """
+            WITH t AS (
                 UPDATE \(table) SET state = $5, rows = $6, error = $7, finished_at = coalesce(finished_at, now())
                 WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4 AND state IN ('running', 'done')
-                RETURNING attempt_id
-                """, [claim.runID, claim.taskID, String(claim.attempt), claim.token, state.rawValue, String(rows),
-                      message])
-            guard let row = updated.first else { return false }
-            let status = state == .failed ? "failed" : message == nil ? "success" : "skipped"
-            try connection.execute("""
-                UPDATE \(attempts) SET status = $1, finished_at = $2, rows = $3, error = $4 WHERE id = $5
-                """, [status, now, String(rows), message, row[0]])
-            if state == .failed { try markUpstreamFailed(below: claim, now: now) }
+                RETURNING attempt_id),
+            a AS (UPDATE \(attempts) SET status = $8, finished_at = $9, rows = $6, error = $7
+                  WHERE id = (SELECT attempt_id FROM t))
+            """
+        guard state == .failed else {
+            // One statement: the task done, its attempt's record, and the run ended when this was
+            // its last task (the statement's snapshot still shows this task running: left out).
+            let updated = try connection.query(ended + """
+                , r AS (UPDATE \(runs) SET finished_at = $9,
+                        status = CASE WHEN EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('failed', 'upstream_failed'))
+                                      THEN 'failed' ELSE 'success' END
+                        WHERE run_id = $1 AND status = 'running' AND EXISTS (SELECT 1 FROM t)
+                          AND NOT EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('queued', 'running')
+                                          AND task_id <> $2))
+                SELECT count(*) FROM t
+                """, parameters)
+            return updated.first?.first == "1"
+        }
+        return try connection.transaction {
+            guard try connection.query(ended + " SELECT count(*) FROM t", parameters).first?.first == "1" else { return false }
+            try markUpstreamFailed(below: claim, now: now)
             try closeRun(claim.runID, now: now)
             return true
         }
