@@ -159,6 +159,44 @@ struct QueueWorkerTests {
     }
 }
 
+/// A worker that reaches the server over a real network link (a network namespace joined by a
+/// veth pair, relayed to the loopback-only test server) and loses it mid-task.
+@Suite(.enabled(if: TestPostgres.isAvailable, TestPostgres.skipReason),
+       .enabled(if: NetworkNamespace.unavailableReason == nil, Comment(rawValue: NetworkNamespace.unavailableReason ?? "")))
+struct QueueNetworkTests {
+    @Test("A worker in another network namespace loses its link mid-task: its lease expires, a worker here takes the task over, the result equals a local backfill")
+    func linkCut() throws {
+        let pg = try PostgresExample(lease: "2s")
+        let namespace = try NetworkNamespace()
+        let port = try #require(URL(string: pg.schema.url)?.port)
+        let relay = try TCPRelay(listenAddress: namespace.hostAddress, targetPort: UInt16(port))
+        let remote = "postgresql://postgres@\(namespace.hostAddress):\(relay.port)/postgres"
+        let queued = try pg.json(QueueWorkerTests.backfill("2013-01-01", "2013-01-02"))
+        let runID = try #require(queued["runId"] as? String)
+
+        let (program, arguments) = namespace.exec(Paths.binary, ["worker", "--concurrency", "1", "--warehouse", remote,
+                                                                 "--config", pg.workspace.config])
+        let far = try ChildProcess.start(program, arguments, environment: ["LOADKIT_FAILPOINT": "after_staging:sleep=60s"],
+                                         currentDirectory: pg.workspace.root)
+        defer { far.signal(SIGKILL); _ = far.wait() }
+        try pg.waitUntil("the worker across the link holds airlines") {
+            try QueueWorkerTests.runningOwner(pg, table: "airlines")?.contains("pid \(far.pid) ") == true
+        }
+        try namespace.cut()
+
+        let near = try pg.start(["worker", "--drain", "--concurrency", "1"]).wait()
+        #expect(near.status == 0, "\(near.stderr)")
+        #expect(try QueueWorkerTests.states(pg) == ["done": 3])
+        let attempts = try pg.json(["runs", "show", runID])["attempts"] as? [[String: Any]] ?? []
+        let airlines = attempts.filter { $0["table"] as? String == "airlines" }
+        #expect(airlines.map { $0["status"] as? String } == ["interrupted", "success"], "\(airlines)")
+        #expect((airlines.first?["worker"] as? String)?.contains("pid \(far.pid) ") == true)
+        let local = try QueueWorkerTests.localFingerprints("2013-01-01", "2013-01-02")
+        #expect(try pg.fingerprint("flights").hex == local["flights"])
+        #expect(try pg.fingerprint("airlines").hex == local["airlines"])
+    }
+}
+
 /// The queue commands on a SQLite warehouse.
 @Suite struct QueueOnSQLiteTests {
     @Test("backfill --queue and worker are usage errors (exit 64) on a SQLite warehouse, saying why")
