@@ -7,6 +7,35 @@ import Foundation
 /// with a note. Each run starts from an empty schema (`lk_bench`, the reference `lk_bench_ref`),
 /// dropped at the end.
 extension Bench {
+    /// W2-pg-locks: what a reader of another partition sees during swaps. While `backfill
+    /// --force` swaps every day of 2013, a child queries 2013-12-31 through the parent back to
+    /// back; the longest query is the longest the swaps' exclusive moment held it (target
+    /// ≤ 100 ms). One round per `runs`.
+    func readerLocks(_ url: String, backfill: [String]) throws {
+        var longest: [Double] = [], p99s: [Double] = [], counts: [Int] = []
+        for round in 1...runs {
+            let stop = work + "/reader-stop-\(round)"
+            let reader = Process()
+            reader.executableURL = URL(fileURLWithPath: me)
+            reader.arguments = ["child-reader", url, "2013-12-31", stop]
+            let pipe = Pipe()
+            reader.standardOutput = pipe
+            try reader.run()
+            _ = try runMeasured(backfill.map { $0 == "2013-12-31" ? "2013-12-30" : $0 } + ["--force"])
+            FileManager.default.createFile(atPath: stop, contents: nil)
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            reader.waitUntilExit()
+            let parts = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            guard parts.count == 3 else { throw BenchError("reader printed '\(output)'") }
+            counts.append(Int(parts[0])); longest.append(parts[1]); p99s.append(parts[2])
+        }
+        let worst = Stats(longest)
+        figures.append(Figure(workload: "W2-pg-locks", value: worst, unit: "ms (longest reader query)",
+                              reference: "target ≤ 100 ms"))
+        say(String(format: "W2-pg-locks  longest reader query %.1f ms (min %.1f, max %.1f), p99 %.1f ms, %d queries per round, during 364 swaps",
+                   worst.median, worst.min, worst.max, Stats(p99s).median, counts.min() ?? 0))
+    }
+
     /// The server, or `nil` (skipped).
     var postgresURL: String? {
         let environment = ProcessInfo.processInfo.environment
@@ -119,6 +148,7 @@ extension Bench {
         let forced = try (0..<runs).map { _ in try runMeasured(backfill + ["--force"]) }
         row("W2-pg-force", forced, result.reference, rows: Bench.rows, reference: "the W2-pg reference (365 swaps of loaded days)")
         notes.append("W2-pg checks (rows, partitions, sum(distance)): " + result.checks)
+        try readerLocks(url, backfill: backfill)
         try psql(url, "DROP SCHEMA IF EXISTS lk_bench CASCADE; DROP SCHEMA IF EXISTS lk_bench_ref CASCADE")
     }
 }

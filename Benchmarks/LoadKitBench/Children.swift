@@ -210,3 +210,21 @@ func queueChild(url: String, history: Int) throws {
     guard summary.done == 1000 else { throw BenchError("WQ: \(summary)") }
     print(elapsed.seconds * 1000 / 1000)
 }
+
+/// The reader of W2-pg-locks: queries one partition through the parent (`SELECT count(*) …
+/// WHERE flight_date = $1`) back to back until the file `stop` exists, then prints the number
+/// of queries and the longest and 99th-percentile query time in milliseconds (a query that
+/// waits behind a swap's ACCESS EXCLUSIVE lock on the parent takes that long).
+func readerChild(url: String, partition: String, stop: String) throws {
+    let db = try PGConnection(uri: url)
+    var times: [Double] = []
+    let clock = ContinuousClock()
+    while !FileManager.default.fileExists(atPath: stop) {
+        let start = clock.now
+        _ = try db.query("SELECT count(*) FROM lk_bench.flights WHERE flight_date = $1", [partition])
+        times.append((clock.now - start).seconds * 1000)
+    }
+    times.sort()
+    let p99 = times.isEmpty ? 0 : times[min(times.count - 1, Int(Double(times.count) * 0.99))]
+    print("\(times.count) \(times.last ?? 0) \(p99)")
+}
