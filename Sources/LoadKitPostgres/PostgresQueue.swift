@@ -18,6 +18,7 @@ import LoadKit
 /// the fence can travel into the load's commit, on that same thread).
 public final class PostgresQueue: WorkQueue, @unchecked Sendable {
     let destination: PostgresDestination
+    private var ended: [String] = []
     private var connection: PGConnection { destination.connection }
     private var table: String { destination.qualified("_loadkit_tasks") }
     private var attempts: String { destination.qualified("_loadkit_attempts") }
@@ -225,7 +226,7 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
         let status = state == .failed ? "failed" : message == nil ? "success" : "skipped"
         let parameters = [claim.runID, claim.taskID, String(claim.attempt), claim.token, state.rawValue, String(rows),
                           message, status, now]
-        let ended = """
+        let endTask = """
             WITH t AS (
                 UPDATE \(table) SET state = $5, rows = $6, error = $7, finished_at = coalesce(finished_at, now())
                 WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND lease_token = $4 AND state IN ('running', 'done')
@@ -236,19 +237,21 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
         guard state == .failed else {
             // One statement: the task done, its attempt's record, and the run ended when this was
             // its last task (the statement's snapshot still shows this task running: left out).
-            let updated = try connection.query(ended + """
+            let updated = try connection.query(endTask + """
                 , r AS (UPDATE \(runs) SET finished_at = $9,
                         status = CASE WHEN EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('failed', 'upstream_failed'))
                                       THEN 'failed' ELSE 'success' END
                         WHERE run_id = $1 AND status = 'running' AND EXISTS (SELECT 1 FROM t)
                           AND NOT EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('queued', 'running')
-                                          AND task_id <> $2))
-                SELECT count(*) FROM t
+                                          AND task_id <> $2)
+                        RETURNING 1)
+                SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM r)
                 """, parameters)
+            if updated.first?[1] == "1" { ended.append(claim.runID) }
             return updated.first?.first == "1"
         }
         return try connection.transaction {
-            guard try connection.query(ended + " SELECT count(*) FROM t", parameters).first?.first == "1" else { return false }
+            guard try connection.query(endTask + " SELECT count(*) FROM t", parameters).first?.first == "1" else { return false }
             try markUpstreamFailed(below: claim, now: now)
             try closeRun(claim.runID, now: now)
             return true
@@ -295,13 +298,19 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
 
     /// Ends the run when none of its tasks is queued or running: `failed` when one failed.
     private func closeRun(_ runID: String, now: String) throws {
-        try connection.execute("""
+        let closed = try connection.execute("""
             UPDATE \(runs) SET finished_at = $2,
                 status = CASE WHEN EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('failed', 'upstream_failed'))
                               THEN 'failed' ELSE 'success' END
             WHERE run_id = $1 AND status = 'running'
               AND NOT EXISTS (SELECT 1 FROM \(table) WHERE run_id = $1 AND state IN ('queued', 'running'))
             """, [runID, now])
+        if closed == 1 { ended.append(runID) }
+    }
+
+    public func takeEndedRuns() -> [String] {
+        defer { ended = [] }
+        return ended
     }
 
     // MARK: - Reading

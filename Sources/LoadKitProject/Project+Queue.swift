@@ -131,8 +131,31 @@ extension Project {
             name: "\(ProcessInfo.processInfo.hostName) pid \(getpid())",
             options: .init(concurrency: options.concurrency ?? config.defaults.concurrency, lease: lease,
                            drain: options.drain))
-        worker.observer = observer
+        worker.observer = { [self] event in
+            guard case .runEnded(let runID, _) = event else { observer?(event); return }
+            observer?(.runEnded(runID: runID, warnings: notifyQueuedRun(runID)))
+        }
         return withRegistered(worker) { worker.run() }
+    }
+
+    /// Runs the config's hooks (SPEC.md §9) for a queued run this worker ended, as a local
+    /// backfill does at its end; returns their warnings.
+    private func notifyQueuedRun(_ runID: String) -> [String] {
+        guard config.notify.onFailure != nil || config.notify.onSuccess != nil || config.notify.onRecovery != nil else {
+            return []
+        }
+        do {
+            let destination = try Warehouse(config: config).open()
+            guard let record = try destination.run(runID) else { return ["run \(runID) is not in the run log"] }
+            let tasks = try Warehouse.queue(on: destination).tasks(runID: runID)
+            let iso = ISO8601DateFormatter()
+            let seconds = iso.date(from: record.finishedAt ?? "").flatMap { end in
+                iso.date(from: record.startedAt).map { end.timeIntervalSince($0) } } ?? 0
+            let summary = QueuedRun(runID: runID, status: record.status, tasks: tasks).summary(seconds: seconds)
+            return notifyRun(summary, command: record.command, arguments: record.arguments, parentRunID: record.parentRunID)
+        } catch {
+            return ["run \(runID) ended, but its notifications were not sent: \(error)"]
+        }
     }
 
     /// The task id of (table, partition): the load id of its partition, or of the whole table.

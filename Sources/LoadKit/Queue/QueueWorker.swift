@@ -48,6 +48,9 @@ public final class QueueWorker: @unchecked Sendable {
         case leaseLost(TaskClaim)
         /// The queue could not be reached; the thread retries after `retryIn`.
         case unavailable(message: String, retryIn: Duration)
+        /// This worker ended a run (it finished the run's last task, or found a run whose last
+        /// worker died after its last commit); `warnings` from sending its notifications.
+        case runEnded(runID: String, warnings: [String])
     }
 
     /// Tasks by outcome, for the worker's exit.
@@ -165,6 +168,8 @@ public final class QueueWorker: @unchecked Sendable {
                     connection = (destination, Loader(destination: destination), try queues(destination))
                 }
                 guard let claim = try connection!.queue.claim(worker: worker, session: session, lease: options.lease) else {
+                    try connection!.queue.closeFinishedRuns()
+                    reportEndedRuns(connection!.queue)
                     if options.drain, try !connection!.queue.hasActiveTasks() { return }
                     pause(idle)
                     idle = min(idle * 2, options.pollInterval)
@@ -172,6 +177,7 @@ public final class QueueWorker: @unchecked Sendable {
                 }
                 idle = .milliseconds(50)
                 observer?(.claimed(claim, worker: worker))
+                defer { reportEndedRuns(connection!.queue) }
                 try attempt(claim, on: connection!)
             } catch {
                 // The queue's connection failed (a restarted server, a cut network): reopened
@@ -246,6 +252,10 @@ public final class QueueWorker: @unchecked Sendable {
                 record(claim, nil, rows: 0, message: nil)
             }
         }
+    }
+
+    private func reportEndedRuns(_ queue: any WorkQueue) {
+        for runID in queue.takeEndedRuns() { observer?(.runEnded(runID: runID, warnings: [])) }
     }
 
     /// Counts an ended attempt and tells the observer; `state` `nil` is a lost lease.

@@ -182,6 +182,11 @@ public protocol WorkQueue: AnyObject {
 
     /// The tasks of `runID`, in claim order.
     func tasks(runID: String) throws -> [QueuedTaskStatus]
+
+    /// The runs this queue object ended (``finish(_:as:rows:message:)``,
+    /// ``closeFinishedRuns()``) since the last call: exactly one caller ends each run, so its
+    /// notifications are sent once.
+    func takeEndedRuns() -> [String]
 }
 
 extension LoadKitError.Code {

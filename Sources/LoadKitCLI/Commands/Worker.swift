@@ -87,6 +87,8 @@ extension LoadKitCommand {
                 }
             case .leaseLost(let claim):
                 return "worker: \(name(claim)) lost its lease to another worker; nothing of it was committed"
+            case .runEnded(let runID, let warnings):
+                return "worker: run \(runID) ended" + warnings.map { "\nloadkit: warning: \($0)" }.joined()
             case .unavailable(let message, let retryIn):
                 return "worker: queue unavailable, trying again in \(String(format: "%.1f", retryIn.seconds)) s: \(message)"
             }

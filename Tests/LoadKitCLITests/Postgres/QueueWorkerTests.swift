@@ -136,9 +136,12 @@ struct QueueWorkerTests {
         #expect(try Self.states(pg) == ["done": 1, "queued": 3])
     }
 
-    @Test("A terminal failure: --wait exits 1 naming the partition and the worker; the other partitions load")
+    @Test("A terminal failure: --wait exits 1 naming the partition and the worker; the other partitions load; the worker that ends the run sends on_failure once")
     func terminalFailure() throws {
         let pg = try PostgresExample()
+        let yaml = try String(contentsOfFile: pg.workspace.config, encoding: .utf8)
+        try (yaml + "notify:\n  on_failure: \"cat >> failure.json\"\n").write(toFile: pg.workspace.config, atomically: true,
+                                                                              encoding: .utf8)
         try FileManager.default.removeItem(atPath: pg.workspace.dayFile("2013-01-02"))
         let waiting = try pg.start(Self.backfill("2013-01-01", "2013-01-03") + ["--wait", "--json"])
         try pg.waitUntil("the backfill is queued") {
@@ -156,6 +159,9 @@ struct QueueWorkerTests {
         #expect((failed?["message"] as? String)?.contains("source file not found") == true)
         #expect((failed?["message"] as? String)?.contains(" pid ") == true, "names the worker: \(failed ?? [:])")
         #expect((summary["counts"] as? [String: Int])?["success"] == 3)
+        let payload = try String(contentsOfFile: pg.workspace.directory.path("failure.json"), encoding: .utf8)
+        #expect(payload.components(separatedBy: "\"loadkit.run/1\"").count == 2, "one notification: \(payload)")
+        #expect(payload.contains(summary["runId"] as? String ?? "?") && payload.contains("2013-01-02"))
     }
 }
 
