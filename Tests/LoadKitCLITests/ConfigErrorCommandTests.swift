@@ -22,7 +22,7 @@ import Testing
                message: "line 6, column 29: tables.t.partition: unknown key 'granularty'; allowed keys: column, granularity, from, timezone"),
         Broken(name: "top-level key typo",
                yaml: "warehouse: w.db\nwarehous: x\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
-               message: "line 2, column 1: unknown key 'warehous'; allowed keys: warehouse, timezone, defaults, tables, notify, temp_dir, schema"),
+               message: "line 2, column 1: unknown key 'warehous'; allowed keys: warehouse, timezone, defaults, tables, notify, temp_dir, schema, queue"),
         Broken(name: "a word for a number",
                yaml: "warehouse: w.db\ndefaults:\n  concurrency: two\ntables:\n  t:\n    source: { path: a.csv }\n    columns: { a: text }\n",
                message: "line 3, column 16: defaults.concurrency: expected a whole number, found 'two'"),

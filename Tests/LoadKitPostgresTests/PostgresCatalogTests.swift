@@ -14,7 +14,7 @@ struct PostgresCatalogTests {
         try PostgresCatalog.prepare(on: db, schema: schema.name)
         #expect(try db.scalar("SELECT count(*) FROM \(schema.name)._loadkit_runs") == "1")
         let tables = try db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema.name])
-        #expect(tables.map { $0[0] } == ["_loadkit_attempts", "_loadkit_leases", "_loadkit_ledger", "_loadkit_notifications", "_loadkit_runs"])
+        #expect(tables.map { $0[0] } == ["_loadkit_attempts", "_loadkit_leases", "_loadkit_ledger", "_loadkit_notifications", "_loadkit_runs", "_loadkit_tasks"])
         let ledgerColumns = try db.query("""
             SELECT column_name FROM information_schema.columns
             WHERE table_schema = $1 AND table_name = '_loadkit_ledger' ORDER BY ordinal_position
