@@ -322,20 +322,27 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
     @discardableResult
     public func closeFinishedRuns() throws -> [String] {
         let now = Self.timestamp()
-        return try connection.transaction {
-            // An attempt whose commit marked its task done, its worker killed before it said so.
-            try connection.execute("""
-                UPDATE \(attempts) a SET status = 'success', finished_at = $1
-                FROM \(table) t WHERE a.id = t.attempt_id AND t.state = 'done' AND a.status = 'running'
-                """, [now])
-            let open = try connection.query("""
-                SELECT r.run_id FROM \(runs) r WHERE r.status = 'running' AND r.pid IS NULL
-                  AND EXISTS (SELECT 1 FROM \(table) t WHERE t.run_id = r.run_id)
-                  AND NOT EXISTS (SELECT 1 FROM \(table) t WHERE t.run_id = r.run_id AND t.state IN ('queued', 'running'))
-                """).compactMap { $0[0] }
-            for runID in open { try closeRun(runID, now: now) }
-            return open
+        // Open queued runs (no process owns them) with no task left to run: cheap, through the
+        // partial index of active tasks; the finished history is not scanned.
+        let open = try connection.query("""
+            SELECT r.run_id FROM \(runs) r WHERE r.status = 'running' AND r.pid IS NULL
+              AND EXISTS (SELECT 1 FROM \(table) t WHERE t.run_id = r.run_id)
+              AND NOT EXISTS (SELECT 1 FROM \(table) t WHERE t.run_id = r.run_id AND t.state IN ('queued', 'running'))
+            """).compactMap { $0[0] }
+        var closed: [String] = []
+        for runID in open {
+            try connection.transaction {
+                // An attempt whose commit marked its task done, its worker killed before it said so.
+                try connection.execute("""
+                    UPDATE \(attempts) a SET status = 'success', finished_at = $1
+                    FROM \(table) t WHERE t.run_id = $2 AND a.id = t.attempt_id AND t.state = 'done' AND a.status = 'running'
+                    """, [now, runID])
+                let before = ended.count
+                try closeRun(runID, now: now)
+                if ended.count > before { closed.append(runID) }
+            }
         }
+        return closed
     }
 
     public func tasks(runID: String) throws -> [QueuedTaskStatus] {
