@@ -263,6 +263,8 @@ public final class PostgresDestination: WarehouseDestination {
                                           columns: columns, row: row)
         }
         if inLoadTransaction { return try run() }
+        // No load of this connection is staging now: a COPY a failed one left open ends here.
+        abandonStaging()
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         do {
             try run()
