@@ -5,7 +5,7 @@ import LoadKit
 extension PostgresDestination {
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {
         abandonStaging()
-        let writer = try PostgresStagingWriter(name: name, destination: self, table: table)
+        let writer = PostgresStagingWriter(name: name, destination: self, table: table)
         openStaging = writer
         return writer
     }

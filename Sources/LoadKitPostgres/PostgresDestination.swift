@@ -11,7 +11,9 @@ import LoadKit
 /// the target, then one short transaction swaps it in and upserts the ledger. Appends, replaces
 /// of unpartitioned or plain (not partitioned) tables, and the fallback of a replace stage into a
 /// TEMP table by `COPY`, then one transaction deletes what the load covers, inserts the staged
-/// rows and upserts the ledger.
+/// rows and upserts the ledger. A SQL transform stages too, its query run inside that same
+/// transaction as one read-only query (``query(_:partitionKey:columns:row:)``,
+/// ``PostgresReadOnlyQuery``).
 ///
 /// Locks (``acquireLock(_:runID:timeout:)``) are session-level advisory locks held on a second
 /// connection, so that they work across machines and a holder whose connection ends (its process
@@ -40,6 +42,10 @@ public final class PostgresDestination: WarehouseDestination {
     let locks: PostgresLocks
     /// The staging COPY in progress, ended by the next staging call if a failed load left it open.
     var openStaging: PostgresStagingWriter?
+    /// The schemas in which a SQL transform's query finds unqualified names, in order: ``schema``,
+    /// then the `readingAlso` schemas (PostgreSQL's `pg_catalog`, and `pg_temp` for tables, come
+    /// first as always).
+    public let querySchemas: [String]
 
     /// Connects to the warehouse.
     /// - Parameters:
@@ -47,12 +53,15 @@ public final class PostgresDestination: WarehouseDestination {
     ///   - schema: the config's `schema:` (default `public`).
     ///   - lockTimeout: how long a load waits for another run's partition lock (`lock_timeout`).
     ///   - readingOnly: open for reading only (`--dry-run`, `status`): nothing is created.
+    ///   - readingAlso: more schemas a transform's query reads unqualified names from, after
+    ///     `schema` (verify's scratch schema reads the warehouse's: ``querySchemas``).
     /// - Throws: ``PostgresError`` `08001` naming host, port and database when the server cannot
     ///   be reached (within the connect timeout, default 5 s).
     public init(uri: String, schema: String = "public", lockTimeout: Duration = .seconds(60),
-                readingOnly: Bool = false) throws {
+                readingOnly: Bool = false, readingAlso: [String] = []) throws {
         self.uri = uri
         self.schema = schema
+        querySchemas = [schema] + readingAlso.filter { $0 != schema }
         self.lockTimeout = lockTimeout
         self.readOnly = readingOnly
         connection = try Self.connect(uri)
@@ -234,11 +243,35 @@ public final class PostgresDestination: WarehouseDestination {
 
     // MARK: - Queries
 
-    /// SQL transforms on a PostgreSQL warehouse are not built yet.
-    /// - Throws: always, ``LoadKitError`` `.schema` saying so.
+    /// Runs a SQL transform's query as one read-only query (``PostgresReadOnlyQuery``, SPEC.md
+    /// §1 G7): `:partition` is `$1`, a `text` parameter bound to `partitionKey` (NULL when
+    /// `nil`); unqualified names resolve in ``querySchemas``. Inside the load's transaction
+    /// (``transaction(_:)``) it runs there, its rows handed to `row` in batches between which the
+    /// staging COPY is ended (``PostgresStagingWriter/suspend()``); outside, in a `REPEATABLE
+    /// READ READ ONLY` transaction of its own, committed after the last row.
+    /// - Throws: ``LoadKit/LoadKitError`` `.transformNotReadOnly` (terminal) when the SQL is not
+    ///   one read-only query, saying why (`DELETE writes to table flights`, `a second statement
+    ///   follows the query: …`); ``PostgresError`` when it does not compile or fails; what the
+    ///   callbacks throw.
     public func query(_ sql: String, partitionKey: String?,
                       columns: ([(name: String, type: ColumnType?)]) throws -> Void,
                       row: ([Value]) throws -> Void) throws {
-        throw LoadKitError(.schema, "SQL transforms are not supported on a PostgreSQL warehouse yet (\(location))")
+        let text = try PostgresQueryText(sql)
+        func run() throws {
+            try PostgresReadOnlyQuery.run(on: connection, text: text, partitionKey: partitionKey,
+                                          searchPath: querySchemas, beforeFetch: { try openStaging?.suspend() },
+                                          columns: columns, row: row)
+        }
+        if inLoadTransaction { return try run() }
+        // No load of this connection is staging now: a COPY a failed one left open ends here.
+        abandonStaging()
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            try run()
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+        }
     }
 }

@@ -5,36 +5,71 @@ import LoadKit
 ///
 /// A TEMP table belongs to one session and vanishes with it, so a crash at any moment leaves no
 /// staging table behind and staging takes no lock on the target. It is created anew under its
-/// deterministic name at the start of every load. PostgreSQL manual, CREATE TABLE "TEMPORARY",
-/// COPY.
+/// deterministic name (a leftover of the same name dropped first) when the first row comes, or
+/// at ``finish()`` when none does: so a SQL transform's query runs before anything in its load's
+/// transaction writes, which lets ``PostgresReadOnlyQuery`` check that the query itself wrote
+/// nothing. A transform's rows come in batches from a cursor on the same connection, which
+/// cannot `FETCH` while a `COPY` is open: ``suspend()`` ends the COPY in progress, and the next
+/// row starts another. PostgreSQL manual, CREATE TABLE "TEMPORARY", COPY.
 final class PostgresStagingWriter: StagingWriter {
     let name: String
-    private let copy: PGCopyWriter
+    private let connection: PGConnection
+    private let columns: [TargetTable.StoredColumn]
     private let types: [ColumnType]
+    private var created = false
+    private var copy: PGCopyWriter?
+    private var finished = false
 
-    /// - Throws: ``PostgresError`` when the table cannot be created or the COPY refused.
-    init(name: String, destination: PostgresDestination, table: TargetTable) throws {
+    init(name: String, destination: PostgresDestination, table: TargetTable) {
         self.name = name
-        let connection = destination.connection
-        let columns = table.storedColumns
+        connection = destination.connection
+        columns = table.storedColumns
         types = PostgresDestination.columnTypes(columns)
-        let quoted = "pg_temp." + PostgresDialect.quote(name)
+    }
+
+    private var quoted: String { "pg_temp." + PostgresDialect.quote(name) }
+
+    /// Creates the table when it does not exist yet.
+    /// - Throws: ``PostgresError`` when it cannot be created.
+    private func create() throws {
+        guard !created else { return }
         try connection.execute("DROP TABLE IF EXISTS \(quoted)")
         try connection.execute("CREATE TEMP TABLE \(PostgresDialect.quote(name)) ("
             + columns.map { "\(PostgresDialect.quote($0.name)) \(PostgresDestination.postgresType($0.sqlType))" }
                 .joined(separator: ", ") + ")")
-        copy = try connection.beginCopy("COPY \(quoted) (" + columns.map { PostgresDialect.quote($0.name) }
-            .joined(separator: ", ") + ") FROM STDIN")
+        created = true
     }
 
+    /// - Throws: ``PostgresError`` when the table cannot be created, the COPY is refused or
+    ///   fails.
     func insert(_ row: UnsafeBufferPointer<Value>) throws {
-        try copy.writeRow(values: row, types: types)
+        if copy == nil {
+            try create()
+            copy = try connection.beginCopy("COPY \(quoted) (" + columns.map { PostgresDialect.quote($0.name) }
+                .joined(separator: ", ") + ") FROM STDIN")
+        }
+        try copy!.writeRow(values: row, types: types)
     }
 
-    func finish() throws {
+    /// Ends the COPY in progress, if any, keeping its rows; the next ``insert(_:)`` starts a
+    /// new one.
+    /// - Throws: ``PostgresError``: the COPY's error.
+    func suspend() throws {
+        guard let copy else { return }
+        self.copy = nil
         try copy.finish()
     }
 
+    func finish() throws {
+        guard !finished else { return }
+        try suspend()
+        try create()
+        finished = true
+    }
+
     /// Ends an unfinished COPY (the load failed before ``finish()``), so the connection is usable.
-    func abandon() { copy.abort() }
+    func abandon() {
+        copy?.abort()
+        copy = nil
+    }
 }

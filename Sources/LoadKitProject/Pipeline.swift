@@ -19,10 +19,6 @@ package struct Pipeline {
             let retry = RetryPolicy(attempts: table.retry.attempts, initialDelay: table.retry.initialDelay,
                                     maxDelay: table.retry.maxDelay)
             if let sql = table.sql {
-                if Warehouse.isPostgres(config.warehouse) {
-                    throw UsageError("table '\(table.name)' is a SQL transform: transforms are not supported on a "
-                        + "PostgreSQL warehouse yet; load it into a SQLite warehouse, or leave it out of this config")
-                }
                 let partitioning = table.partition.map {
                     TargetTable.Partitioning(column: $0.column,
                                              scheme: PartitionScheme(granularity: $0.granularity, timeZone: $0.timeZone),

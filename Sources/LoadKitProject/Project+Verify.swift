@@ -1,5 +1,6 @@
 import Foundation
 import LoadKit
+import LoadKitPostgres
 import LoadKitSQLite
 
 /// What `verify` found: the value `loadkit verify --json` prints, `{"table", "partition",
@@ -78,7 +79,8 @@ extension Project {
     /// load that deletes or rewrites another partition, or writes rows outside its own, fails
     /// it. A transform's query may read any table, so a transform is verified on a copy of the
     /// whole warehouse (SQLite's backup API); there, and with `inPlace`, the check covers every
-    /// row of the table.
+    /// row of the table. On a PostgreSQL warehouse the scratch copy is a schema of the same
+    /// database, dropped afterwards (``verifyInScratchSchema(_:key:)``).
     ///
     /// The crash steps run the `loadkit` command (``crashStepExecutable``, else `loadkit` on
     /// `PATH`) as the child.
@@ -91,8 +93,7 @@ extension Project {
         var config = self.config
         var scratch: TemporaryFolder?
         if !inPlace, try Warehouse(config: config).isPostgres {
-            throw UsageError("verify on a PostgreSQL warehouse runs with --in-place only for now: its scratch "
-                + "schema is not built yet; --in-place runs the same steps on the warehouse itself")
+            return try verifyInScratchSchema(tableConfig, key: key)
         }
         if !inPlace {
             let folder = try TemporaryFolder()
@@ -119,8 +120,14 @@ extension Project {
     }
 
     /// One load of a verify step, in a crash step's child (`loadkit verify --step-of RUN_ID`).
-    package func verifyStep(_ table: String, partition: String?, parent: String) throws -> VerifyStepOutcome {
+    /// - Parameter scratchSchema: the PostgreSQL scratch schema the parent verifies in
+    ///   (`--scratch-schema`), which then holds the targets and `_loadkit_` tables, the config's
+    ///   `schema:` being read after it.
+    package func verifyStep(_ table: String, partition: String?, parent: String,
+                            scratchSchema: String? = nil) throws -> VerifyStepOutcome {
         let tableConfig = try config.requireTable(table)
+        var config = self.config
+        if let scratchSchema { config = try Self.inScratchSchema(config, scratchSchema) }
         return try verifyLoad(config, tableConfig, try tableConfig.partitionKey(partition, required: true), parent: parent)
     }
 
@@ -139,8 +146,8 @@ extension Project {
 
     /// Runs the five steps in `config.warehouse` (the scratch copy or the warehouse), recording
     /// verify's own run there.
-    private func verifySteps(config: LoadKitConfig, table: LoadKitConfig.TableConfig, key: String?,
-                             loadID: String?) throws -> [VerifyReport.Step] {
+    func verifySteps(config: LoadKitConfig, table: LoadKitConfig.TableConfig, key: String?,
+                     loadID: String?) throws -> [VerifyReport.Step] {
         let column = table.partition?.column
         let log = try Warehouse(config: config).open()
         let runID = RunID.make()
@@ -322,6 +329,9 @@ extension Project {
         arguments += ["--step-of", parent, "--crash-at", point.rawValue,
                       "--quiet", "--json", "--config", config.file, "--warehouse",
                       Warehouse.splittingPassword(config.warehouse).uri]
+        if !config.readingAlso.isEmpty, config.schema.hasPrefix(PostgresDestination.verifyScratchPrefix) {
+            arguments += ["--scratch-schema", config.schema]
+        }
         let output = try TemporaryFolder()
         let stdout = output.path + "/stdout", stderr = output.path + "/stderr"
         FileManager.default.createFile(atPath: stdout, contents: nil)

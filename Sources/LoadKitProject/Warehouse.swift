@@ -17,6 +17,9 @@ package struct Warehouse: Sendable {
     package let lockTimeout: Duration
     /// The PostgreSQL schema (`schema:`); unused by SQLite.
     package let schema: String
+    /// More schemas a PostgreSQL transform's query reads unqualified names from, after
+    /// `schema` (``LoadKitConfig/readingAlso``); unused by SQLite.
+    package var readingAlso: [String] = []
 
     /// - Throws: ``UsageError`` for a URI that is not PostgreSQL's, or an empty location.
     package init(_ location: String, lockTimeout: Duration, schema: String = "public") throws {
@@ -35,6 +38,7 @@ package struct Warehouse: Sendable {
     /// The warehouse of `config`, with its `lock_timeout` and `schema:`.
     package init(config: LoadKitConfig) throws {
         try self.init(config.warehouse, lockTimeout: config.defaults.lockTimeout, schema: config.schema)
+        readingAlso = config.readingAlso
     }
 
     /// Whether `text` is a URI (`postgres://…`, `mysql://…`, SQLite's `file:…`) rather than a
@@ -70,7 +74,9 @@ package struct Warehouse: Sendable {
     /// - Throws: the destination's error when it cannot be opened (a PostgreSQL server that
     ///   cannot be reached fails within its connect timeout, naming host, port and database).
     package func open() throws -> any WarehouseDestination {
-        if isPostgres { return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout) }
+        if isPostgres {
+            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingAlso: readingAlso)
+        }
         return try SQLiteDestination(path: location, busyTimeout: lockTimeout)
     }
 
@@ -102,7 +108,8 @@ package struct Warehouse: Sendable {
     /// A read-only connection, or `nil` when the warehouse does not exist yet.
     package func openForReading() throws -> (any WarehouseDestination)? {
         if isPostgres {
-            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingOnly: true)
+            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingOnly: true,
+                                           readingAlso: readingAlso)
         }
         return exists ? try SQLiteDestination(readingOnly: location) : nil
     }

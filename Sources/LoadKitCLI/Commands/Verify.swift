@@ -33,7 +33,9 @@ extension LoadKitCommand {
     /// copy holds what the loads touch (``LoadKitProject/Project/verify(_:partition:inPlace:)``):
     /// the partition, a sentinel row of every other partition (and load id), the table's ledger
     /// entries; a transform's copy is the whole warehouse (SQLite's backup API), as its query
-    /// may read any table.
+    /// may read any table. On PostgreSQL the copy is a scratch schema of the same database
+    /// (`Project.verifyInScratchSchema`), dropped afterwards; a crash step's child gets it as
+    /// `--scratch-schema NAME` (hidden).
     ///
     /// A crash step's child is `loadkit verify … --step-of RUN_ID --crash-at POINT` (hidden
     /// options): it runs one load as a step of run `RUN_ID` and prints `{"status", "message"}`.
@@ -73,8 +75,13 @@ extension LoadKitCommand {
                 unless --in-place. The copy holds the partition, one row of every other \
                 partition (and load id) to show any change outside it, and the table's \
                 ledger entries; for a transform, whose query may read any table, the whole \
-                warehouse. Every load verify runs is recorded with command `verify` and \
-                verify's own run as its parent run; a crash step's run is `interrupted`.
+                warehouse. On PostgreSQL the copy is a scratch schema (_loadkit_verify_ and \
+                16 hex digits) in the same database, dropped afterwards, also on failure: the \
+                partition, those sentinel rows and ledger entries, and for a transform its \
+                depends_on tables whole (any other table its query reads is read, never \
+                written, in the warehouse's schema). Every load verify runs is recorded with \
+                command `verify` and verify's own run as its parent run; a crash step's run is \
+                `interrupted`.
 
                 Examples:
                   loadkit verify --table flights --partition 2013-01-05
@@ -108,9 +115,16 @@ extension LoadKitCommand {
         @Option(name: .long, help: .hidden)
         var crashAt: String?
 
+        /// Child mode: the PostgreSQL scratch schema the parent verifies in.
+        @Option(name: .long, help: .hidden)
+        var scratchSchema: String?
+
         func validate() throws {
             if let crashAt, FailPoint(rawValue: crashAt) == nil {
                 throw ValidationError("--crash-at: unknown failpoint '\(crashAt)'")
+            }
+            if scratchSchema != nil && stepOf == nil {
+                throw ValidationError("--scratch-schema goes with --step-of")
             }
         }
 
@@ -118,7 +132,8 @@ extension LoadKitCommand {
             do {
                 let project = try global.openProject()
                 if let stepOf {
-                    let outcome = try project.verifyStep(table, partition: partition, parent: stepOf)
+                    let outcome = try project.verifyStep(table, partition: partition, parent: stepOf,
+                                                         scratchSchema: scratchSchema)
                     try JSONOutput.print(outcome)
                     return
                 }

@@ -11,6 +11,9 @@ package struct LoadKitConfig {
     package var warehouse: String
     /// The PostgreSQL schema holding the targets and the `_loadkit_` tables (`schema:`, SPEC.md §7).
     package var schema = "public"
+    /// More PostgreSQL schemas in which a transform's query finds unqualified names, after
+    /// `schema`: never in a file; verify's scratch schema reads the warehouse's schema here.
+    package var readingAlso: [String] = []
     /// The default zone for partition boundaries and naive timestamps.
     package var timeZone: TimeZone
     package var defaults: Defaults

@@ -7,7 +7,9 @@ extension LoadKitConfig {
     /// its SQL must be exactly one read-only query, and every table it reads must exist, either
     /// declared in this file or present in the warehouse.
     ///
-    /// The check runs on a scratch in-memory SQLite database, never on the warehouse: every
+    /// On a PostgreSQL warehouse the same check runs on PostgreSQL itself
+    /// (``checkTransformsOnPostgres(_:)``). On SQLite it runs on a scratch in-memory database,
+    /// never on the warehouse: every
     /// table with declared columns is created there with its stored columns (in target order,
     /// partition key and `_loadkit_load_id` included), then each transform's query is prepared
     /// with ``SQLiteConnection/prepareReadOnlyQuery(_:)`` (nothing is run) and, unless its
@@ -23,12 +25,13 @@ extension LoadKitConfig {
     /// ```
     ///
     /// - Throws: ``ConfigError`` (exit 64) at the table's `sql` key, `tables.<T>.sql`: a query
-    ///   that is not read-only (the reason from the SQLite check), a missing table (with the
-    ///   declared tables), or SQL that SQLite cannot compile (its message).
+    ///   that is not read-only (the reason from the SQLite or PostgreSQL check), a missing table
+    ///   (with the declared tables), or SQL that SQLite (PostgreSQL) cannot compile (its message).
     ///   ``LoadKitError`` `.schema` when a transform's declared columns cannot be a table.
     package func checkTransforms() throws {
         let transforms = tables.filter { $0.sql != nil }
         if transforms.isEmpty { return }
+        if Warehouse.isPostgres(warehouse) { return try checkTransformsOnPostgres(transforms) }
         let scratch = try SQLiteConnection(path: ":memory:")
         var known = Set<String>()
         func create(_ name: String, columns: [String]) throws {
@@ -112,7 +115,7 @@ extension LoadKitConfig {
     /// Refuses a transform whose query reads a table of this file that its `depends_on` does
     /// not name: its ledger entry would not record that table's fingerprints, so a change there
     /// would never make the transform `stale` (G6), and a backfill would not load it first.
-    private func checkDependencies(_ table: TableConfig, reads: Set<String>) throws {
+    func checkDependencies(_ table: TableConfig, reads: Set<String>) throws {
         let named = Set(table.dependsOn.map { $0.lowercased() })
         let missing = reads.compactMap { read in
             tables.first { $0.name.lowercased() == read.lowercased() && $0.name != table.name }
@@ -124,7 +127,7 @@ extension LoadKitConfig {
             + "and becomes stale when \(first) changes")
     }
 
-    private func sqlError(_ table: TableConfig, _ message: String) -> ConfigError {
+    func sqlError(_ table: TableConfig, _ message: String) -> ConfigError {
         ConfigError(file: file, line: table.sqlLine ?? table.line, column: table.sqlLine == nil ? nil : table.sqlColumn,
                     key: "tables.\(table.name).sql", message: message)
     }

@@ -6,7 +6,7 @@ import Testing
 /// The flights example (``ExampleWorkspace``) loading into a PostgreSQL warehouse: its config's
 /// `warehouse:` is the test server (`LOADKIT_TEST_POSTGRES_URL`) and `schema:` a fresh schema
 /// dropped afterwards (``TemporaryPostgresSchema``); the SQL transform `daily_delays` is left
-/// out (transforms are SQLite-only for now).
+/// out (``PostgresTransformTests/transforms`` adds it back as `extraTables`).
 struct PostgresExample {
     let workspace: ExampleWorkspace
     let schema: TemporaryPostgresSchema
