@@ -116,13 +116,13 @@ extension LoadKitConfig {
             let schema = try node.nonEmptyString()
             do { try Identifier.validate(schema, what: "schema name") } catch { throw node.error("\(error)") }
             guard Warehouse.isPostgres(warehouse) else {
-                throw node.error("schema: applies to a PostgreSQL warehouse (postgres://…); a SQLite warehouse has none")
+                throw node.error("applies to a PostgreSQL warehouse (postgres://…); a SQLite warehouse has none")
             }
             config.schema = schema
         }
         if let node = entries["queue"] {
             guard Warehouse.isPostgres(warehouse) else {
-                throw node.error("queue: applies to a PostgreSQL warehouse (postgres://…), whose workers drain a queue; "
+                throw node.error("applies to a PostgreSQL warehouse (postgres://…), whose workers drain a queue; "
                     + "a SQLite warehouse has none")
             }
             for (_, value) in try node.mapping(allowed: ["lease"]) {
