@@ -26,8 +26,12 @@ struct QueuedBackfill {
         let result = try project.enqueueBackfill(table, from: from, to: to, force: force)
         if !wait {
             if json {
-                struct Report: Encodable { var runId: String; var status = "queued"; var added: Int; var alreadyQueued: Int }
-                try JSONOutput.print(Report(runId: result.runID, added: result.added, alreadyQueued: result.alreadyQueued))
+                struct Report: Encodable {
+                    var runId: String; var status = "queued"; var added: Int; var alreadyQueued: Int
+                    var forced: Int; var runningWithoutForce: Int
+                }
+                try JSONOutput.print(Report(runId: result.runID, added: result.added, alreadyQueued: result.alreadyQueued,
+                                            forced: result.forced, runningWithoutForce: result.runningWithoutForce))
             } else {
                 print(Self.text(result, title: title))
             }
@@ -39,13 +43,23 @@ struct QueuedBackfill {
     }
 
     static func text(_ result: EnqueueResult, title: String) -> String {
+        var lines: [String] = []
         if result.added == 0 {
-            return "\(title): nothing added: all \(Count.of(result.alreadyQueued, "task")) are already queued or running "
-                + "in run \(result.runID)\nrun \(result.runID): queued"
+            lines.append("\(title): nothing added: all \(Count.of(result.alreadyQueued, "task")) are already queued or "
+                + "running in run \(result.runID)")
+        } else {
+            lines.append("\(title): queued \(Count.of(result.added, "task"))"
+                + (result.alreadyQueued > 0 ? " (\(result.alreadyQueued) already queued or running in another run, left out)" : ""))
         }
-        return "\(title): queued \(Count.of(result.added, "task"))"
-            + (result.alreadyQueued > 0 ? " (\(result.alreadyQueued) already queued or running in another run, left out)" : "")
-            + "\nrun \(result.runID): queued; `loadkit worker` runs it (on any machine with this loadkit.yml)"
+        if result.forced > 0 {
+            lines.append("  \(Count.of(result.forced, "task")) already queued without --force now reload (--force)")
+        }
+        if result.runningWithoutForce > 0 {
+            lines.append("  warning: \(Count.of(result.runningWithoutForce, "task")) running now without --force skip what is "
+                + "loaded from unchanged sources; queue --force again after they end to reload them")
+        }
+        lines.append("run \(result.runID): queued; `loadkit worker` runs it (on any machine with this loadkit.yml)")
+        return lines.joined(separator: "\n")
     }
 
     /// Polls the run every second until none of its tasks is queued or running; Ctrl-C stops
@@ -81,9 +95,15 @@ struct QueuedBackfill {
                 return run.summary(seconds: elapsed)
             }
             if stop.isSet {
-                FileHandle.standardError.write(Data("\nloadkit: stopped waiting; run \(runID) stays on the queue for the workers\n".utf8))
+                // Not interrupted: the run goes on with the workers; this command only stops
+                // following it (exit 1: it did not see the run end).
+                let note = "\nloadkit: stopped waiting; run \(runID) goes on for the workers "
+                    + "(\(finished) of \(run.tasks.count) tasks ended); follow it with `loadkit runs show \(runID)` "
+                    + "or `loadkit status --table \(table)`\n"
+                FileHandle.standardError.write(Data(note.utf8))
                 var summary = run.summary(seconds: elapsed)
-                summary.status = .interrupted
+                summary.status = .running
+                summary.notStarted = 0
                 return summary
             }
             Thread.sleep(forTimeInterval: 1)

@@ -65,6 +65,7 @@ enum RunOutput {
         ].joined(separator: ", ")
             + (summary.count(.upstreamFailed) > 0 ? ", \(summary.count(.upstreamFailed)) upstream failed" : "")
             + (summary.notStarted > 0 ? ", \(summary.notStarted) not started (interrupted)" : "")
+            + (summary.count(.running) > 0 ? ", \(summary.count(.running)) still queued or running" : "")
             + " (\(Count.of(summary.rows, "row"))) in " + String(format: "%.1f s", summary.seconds)]
         for item in summary.items where item.status == .failed {
             lines.append("  FAILED \(item.task)\(item.partitionKey.map { " \($0)" } ?? "")"

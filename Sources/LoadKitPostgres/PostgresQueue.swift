@@ -55,48 +55,55 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
         let arguments = String(decoding: try JSONEncoder().encode(run.arguments), as: UTF8.self)
         let plan = try run.plan.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let ids = Self.arrayLiteral(tasks.map(\.taskID))
-        do {
-            let result = try connection.transaction {
-                // pid NULL: no process owns a queued run, so no one marks it interrupted when the
-                // process that queued it exits; the worker finishing its last task ends it.
-                try connection.execute("""
-                    INSERT INTO \(runs)(run_id, parent_run_id, command, args, started_at, finished_at, status, pid, host, plan)
-                    VALUES ($1, $2, $3, $4, $5, NULL, 'running', NULL, $6, $7)
-                    """, [run.runID, run.parentRunID, run.command, arguments, run.startedAt,
-                          "queue (enqueued on \(ProcessInfo.processInfo.hostName))", plan])
-                let added = try connection.execute("""
-                    INSERT INTO \(table)(run_id, task_id, table_name, partition_key, depends_on, state, force, max_attempts)
-                    SELECT $1, u.id, u.name, u.key, string_to_array(u.deps, ' '), 'queued', u.force, u.attempts
-                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::int[])
-                         WITH ORDINALITY AS u(id, name, key, deps, force, attempts, n)
-                    ORDER BY u.n
-                    ON CONFLICT (task_id) WHERE state IN ('queued', 'running') DO NOTHING
-                    """, [run.runID, ids, Self.arrayLiteral(tasks.map(\.table)), Self.arrayLiteral(tasks.map(\.partitionKey)),
-                          Self.arrayLiteral(tasks.map { $0.dependsOn.joined(separator: " ") }),
-                          "{" + tasks.map { $0.force ? "t" : "f" }.joined(separator: ",") + "}",
-                          "{" + tasks.map { String($0.maxAttempts) }.joined(separator: ",") + "}"])
-                if added == 0 && !tasks.isEmpty { throw AlreadyQueued() }
-                return EnqueueResult(runID: run.runID, added: added, alreadyQueued: tasks.count - added)
+        let forcedIDs = Self.arrayLiteral(tasks.filter(\.force).map(\.taskID))
+        let result = try connection.transaction { () throws -> EnqueueResult in
+            // pid NULL: no process owns a queued run, so no one marks it interrupted when the
+            // process that queued it exits; the worker finishing its last task ends it.
+            try connection.execute("""
+                INSERT INTO \(runs)(run_id, parent_run_id, command, args, started_at, finished_at, status, pid, host, plan)
+                VALUES ($1, $2, $3, $4, $5, NULL, 'running', NULL, $6, $7)
+                """, [run.runID, run.parentRunID, run.command, arguments, run.startedAt,
+                      "queue (enqueued on \(ProcessInfo.processInfo.hostName))", plan])
+            // --force on a task already queued without it: that task now reloads (its run keeps it).
+            let forced = try connection.execute("""
+                UPDATE \(table) SET force = true WHERE task_id = ANY($1::text[]) AND state = 'queued' AND NOT force
+                """, [forcedIDs])
+            let unforced = try connection.scalar("""
+                SELECT count(*) FROM \(table) WHERE task_id = ANY($1::text[]) AND state = 'running' AND NOT force
+                """, [forcedIDs]).flatMap { Int($0) } ?? 0
+            let added = try connection.execute("""
+                INSERT INTO \(table)(run_id, task_id, table_name, partition_key, depends_on, state, force, max_attempts)
+                SELECT $1, u.id, u.name, u.key, string_to_array(u.deps, ' '), 'queued', u.force, u.attempts
+                FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::int[])
+                     WITH ORDINALITY AS u(id, name, key, deps, force, attempts, n)
+                ORDER BY u.n
+                ON CONFLICT (task_id) WHERE state IN ('queued', 'running') DO NOTHING
+                """, [run.runID, ids, Self.arrayLiteral(tasks.map(\.table)), Self.arrayLiteral(tasks.map(\.partitionKey)),
+                      Self.arrayLiteral(tasks.map { $0.dependsOn.joined(separator: " ") }),
+                      "{" + tasks.map { $0.force ? "t" : "f" }.joined(separator: ",") + "}",
+                      "{" + tasks.map { String($0.maxAttempts) }.joined(separator: ",") + "}"])
+            var result = EnqueueResult(runID: run.runID, added: added, alreadyQueued: tasks.count - added)
+            result.forced = forced
+            result.runningWithoutForce = unforced
+            if added == 0 && !tasks.isEmpty {
+                // Every task is queued already: no new run; the result names the one holding them.
+                try connection.execute("DELETE FROM \(runs) WHERE run_id = $1", [run.runID])
+                result.runID = try connection.scalar("""
+                    SELECT run_id FROM \(table) WHERE task_id = ANY($1::text[]) AND state IN ('queued', 'running')
+                    ORDER BY seq LIMIT 1
+                    """, [ids]) ?? run.runID
             }
-            // Fresh statistics for the claim's plan: a table the planner has never analysed (a
-            // new warehouse) made each claim cost tens of milliseconds (measured, issue 14).
-            try connection.execute("ANALYZE \(table)")
             return result
-        } catch is AlreadyQueued {
-            let holder = try connection.scalar("""
-                SELECT run_id FROM \(table) WHERE task_id = ANY($1::text[]) AND state IN ('queued', 'running')
-                ORDER BY seq LIMIT 1
-                """, [ids])
-            return EnqueueResult(runID: holder ?? run.runID, added: 0, alreadyQueued: tasks.count)
         }
+        // Fresh statistics for the claim's plan: a table the planner has never analysed (a
+        // new warehouse) made each claim cost tens of milliseconds (measured, issue 14).
+        if result.added > 0 { try connection.execute("ANALYZE \(table)") }
+        return result
     }
-
-    /// Every task of an enqueue was queued already: the new run is rolled back.
-    private struct AlreadyQueued: Error {}
 
     // MARK: - Claim
 
-    public func claim(worker: String, session: String, lease: Duration) throws -> TaskClaim? {
+    public func claim(worker: String, session: String, lease: Duration, tables: [String]) throws -> TaskClaim? {
         let token = UUID().uuidString.lowercased()
         let now = Self.timestamp()
         // One statement, so one round trip and atomic on its own: pick the oldest ready task
@@ -109,7 +116,7 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
                 SELECT t.run_id, t.task_id, t.state AS was, t.attempt_id AS old_attempt, t.lease_session AS old_session,
                        t.lease_owner AS old_owner
                 FROM \(table) t
-                WHERE t.state IN ('queued', 'running')
+                WHERE t.state IN ('queued', 'running') AND t.table_name = ANY($7::text[])
                   AND (t.state = 'queued' AND t.next_run_at <= now()
                        OR t.state = 'running' AND t.lease_expires_at < now() AND t.expiries < 3)
                   AND NOT EXISTS (SELECT 1 FROM \(table) u
@@ -131,11 +138,11 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
                 SELECT attempt_id, run_id, table_name, partition_key, attempt, 'running', $6, $2 FROM claimed),
             taken AS (
                 UPDATE \(attempts) a SET status = 'interrupted', finished_at = $6,
-                    error = coalesce(a.error, 'its lease expired: worker ' || coalesce(claimed.old_owner, '?')
-                        || ' stopped renewing it (killed, frozen or cut off); ' || $2 || ' took the task over')
+                    error = coalesce(a.error, 'its lease expired unrenewed (worker ' || coalesce(claimed.old_owner, '?')
+                        || ' was killed, froze, was cut off or lost its connection); ' || $2 || ' took the task over')
                 FROM claimed WHERE claimed.was = 'running' AND a.id = claimed.old_attempt AND a.status = 'running')
             SELECT run_id, task_id, table_name, partition_key, attempt, max_attempts, force, was, old_session FROM claimed
-            """, [token, worker, session, Self.interval(lease), attempts, now])
+            """, [token, worker, session, Self.interval(lease), attempts, now, Self.arrayLiteral(tables)])
         guard let row = rows.first, let runID = row[0], let taskID = row[1], let tableName = row[2],
               let attempt = row[4].flatMap({ Int($0) }), let maxAttempts = row[5].flatMap({ Int($0) }) else {
             try failLostTasks()
@@ -275,25 +282,31 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
         }
     }
 
-    /// Marks every queued task of the run below `claim`'s `upstream_failed`, each with an
-    /// attempt record (attempt 0), as a local run does.
+    /// Marks every queued task below `claim`'s `upstream_failed`, each with an attempt record
+    /// (attempt 0), as a local run does: in its own run, and in any other run that shares this
+    /// task instead of holding its own (a backfill queued while this one was queued or running
+    /// left the task out and waits for this one); then ends the other runs this leaves finished.
     private func markUpstreamFailed(below claim: TaskClaim, now: String) throws {
         let reason = "upstream task \(claim.table)\(claim.partitionKey.map { " \($0)" } ?? "") failed"
         let marked = try connection.query("""
-            WITH RECURSIVE below(task_id) AS (
-                SELECT task_id FROM \(table) WHERE run_id = $1 AND $2 = ANY(depends_on)
+            WITH RECURSIVE below(run_id, task_id) AS (
+                SELECT t.run_id, t.task_id FROM \(table) t
+                WHERE $2 = ANY(t.depends_on) AND t.state = 'queued'
+                  AND (t.run_id = $1 OR NOT EXISTS (SELECT 1 FROM \(table) s WHERE s.run_id = t.run_id AND s.task_id = $2))
                 UNION
-                SELECT t.task_id FROM \(table) t JOIN below b ON b.task_id = ANY(t.depends_on) WHERE t.run_id = $1)
+                SELECT t.run_id, t.task_id FROM \(table) t JOIN below b ON b.task_id = ANY(t.depends_on) AND t.run_id = b.run_id
+                WHERE t.state = 'queued')
             UPDATE \(table) SET state = 'upstream_failed', error = $3, finished_at = now()
-            WHERE run_id = $1 AND task_id IN (SELECT task_id FROM below) AND state = 'queued'
-            RETURNING table_name, partition_key
+            WHERE (run_id, task_id) IN (SELECT run_id, task_id FROM below) AND state = 'queued'
+            RETURNING run_id, table_name, partition_key
             """, [claim.runID, claim.taskID, reason])
         for row in marked {
             try connection.execute("""
                 INSERT INTO \(attempts)(run_id, table_name, partition_key, attempt, status, started_at, finished_at, error)
                 VALUES ($1, $2, $3, 0, 'upstream_failed', $4, $4, $5)
-                """, [claim.runID, row[0], row[1], now, reason])
+                """, [row[0], row[1], row[2], now, reason])
         }
+        for runID in Set(marked.compactMap { $0[0] }) where runID != claim.runID { try closeRun(runID, now: now) }
     }
 
     /// Ends the run when none of its tasks is queued or running: `failed` when one failed.
@@ -343,6 +356,22 @@ public final class PostgresQueue: WorkQueue, @unchecked Sendable {
             }
         }
         return closed
+    }
+
+    public func latestTasks(_ taskIDs: [String], preferring runID: String) throws -> [QueuedTaskStatus] {
+        let rows = try connection.query("""
+            SELECT DISTINCT ON (task_id) task_id, table_name, partition_key, state, attempt, rows, lease_owner, error
+            FROM \(table) WHERE task_id = ANY($1::text[])
+            ORDER BY task_id, (run_id = $2) DESC, seq DESC
+            """, [Self.arrayLiteral(taskIDs), runID])
+        var byID: [String: QueuedTaskStatus] = [:]
+        for row in rows {
+            guard let id = row[0], let name = row[1], let state = row[3].flatMap(QueuedTaskState.init(rawValue:)) else { continue }
+            byID[id] = QueuedTaskStatus(table: name, partitionKey: row[2], state: state,
+                                        attempt: row[4].flatMap { Int($0) } ?? 0, rows: row[5].flatMap { Int($0) } ?? 0,
+                                        worker: row[6], error: row[7])
+        }
+        return taskIDs.compactMap { byID[$0] }
     }
 
     public func tasks(runID: String) throws -> [QueuedTaskStatus] {

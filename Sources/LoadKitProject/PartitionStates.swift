@@ -98,6 +98,7 @@ package enum PartitionStates {
         guard let destination = try Warehouse(config: config).openForReading() else { return [] }
         let keys = try destination.ledger(table: table).compactMap(\.partitionKey)
             + (try latestAttempts(destination, table: table)).compactMap(\.partitionKey)
+            + (try destination.queuedPartitions(table: table)).keys
         return Array(Set(keys))
     }
 }

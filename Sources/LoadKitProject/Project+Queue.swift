@@ -91,15 +91,25 @@ extension Project {
     }
 
     /// A queued run's tasks and status; `nil` when `runID` is no run of the queue.
+    ///
+    /// The tasks are those of the run's plan, including the ones left out of it because they
+    /// were queued or running in another run when it was enqueued (their row there is shown):
+    /// the status is `running` until every one of them has ended, then `failed` when one
+    /// failed, else `success`, as a local backfill of the same range would end.
     /// - Throws: ``UsageError`` for a SQLite warehouse; the database's error.
     public func queuedRun(_ runID: String) throws -> QueuedRun? {
         try requireQueue("backfill --queue --wait")
         let destination = try Warehouse(config: config).open()
         let queue = try Warehouse.queue(on: destination)
         try queue.closeFinishedRuns()
-        let tasks = try queue.tasks(runID: runID)
-        guard let run = try destination.run(runID), !tasks.isEmpty else { return nil }
-        return QueuedRun(runID: runID, status: run.status, tasks: tasks)
+        guard let run = try destination.run(runID) else { return nil }
+        let ids = try (run.plan ?? []).map { try taskID($0.table, partition: $0.partition) }
+        let tasks = ids.isEmpty ? try queue.tasks(runID: runID) : try queue.latestTasks(ids, preferring: runID)
+        guard !tasks.isEmpty else { return nil }
+        let states = Set(tasks.map(\.state))
+        let status: RunStatus = states.contains(.queued) || states.contains(.running) ? .running
+            : states.contains(.failed) || states.contains(.upstreamFailed) ? .failed : .success
+        return QueuedRun(runID: runID, status: status, tasks: tasks)
     }
 
     /// Claims and runs queued tasks, as `loadkit worker` does, until ``cancel()`` (SIGTERM) or,
@@ -165,7 +175,8 @@ extension Project {
     }
 
     /// Refuses a queue command on a SQLite warehouse.
-    private func requireQueue(_ command: String) throws {
+    /// - Throws: ``UsageError`` (exit 64) saying why.
+    package func requireQueue(_ command: String) throws {
         guard try Warehouse(config: config).isPostgres else {
             throw UsageError("`loadkit \(command)` needs a PostgreSQL warehouse (warehouse: postgres://…), whose "
                 + "_loadkit_tasks table is the queue workers on several machines share; a SQLite warehouse is one "

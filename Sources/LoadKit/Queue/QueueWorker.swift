@@ -158,16 +158,25 @@ public final class QueueWorker: @unchecked Sendable {
     /// `lkw-<pid>-<8 hex>`: unique to this process, short enough for `application_name` (63 bytes).
     private let sessionPrefix = "lkw-\(getpid())-" + String(UInt32.random(in: .min ... .max), radix: 16)
 
+    /// One thread's connection: its destination, a loader over it, and the queue on it.
+    private typealias Connection = (destination: any Destination, loader: Loader, queue: any WorkQueue)
+
     private func work(worker: String, session: String) {
-        var connection: (destination: any Destination, loader: Loader, queue: any WorkQueue)?
+        var connection: Connection?
+        // Each (re)connection names its sessions anew (`<session>-<n>`), so that taking over
+        // this thread's own expired task ends only the sessions of the connection it lost.
+        var generation = 0
+        func connect() throws -> Connection {
+            generation += 1
+            let destination = try destinations("\(session)-\(generation)")
+            return (destination, Loader(destination: destination), try queues(destination))
+        }
         var idle = Duration.milliseconds(50)
         while !isStopping {
             do {
-                if connection == nil {
-                    let destination = try destinations(session)
-                    connection = (destination, Loader(destination: destination), try queues(destination))
-                }
-                guard let claim = try connection!.queue.claim(worker: worker, session: session, lease: options.lease) else {
+                if connection == nil { connection = try connect() }
+                guard let claim = try connection!.queue.claim(worker: worker, session: "\(session)-\(generation)",
+                                                              lease: options.lease, tables: tableNames) else {
                     try connection!.queue.closeFinishedRuns()
                     reportEndedRuns(connection!.queue)
                     if options.drain, try !connection!.queue.hasActiveTasks() { return }
@@ -177,8 +186,15 @@ public final class QueueWorker: @unchecked Sendable {
                 }
                 idle = .milliseconds(50)
                 observer?(.claimed(claim, worker: worker))
-                defer { reportEndedRuns(connection!.queue) }
-                try attempt(claim, on: connection!)
+                let failed = run(claim, on: connection!)
+                if let failed {
+                    // A failed attempt may have left its connections broken (a server restart, a
+                    // session ended by the server): its end is recorded on fresh ones, which the
+                    // thread keeps.
+                    connection = try connect()
+                    try record(failed, claim: claim, on: connection!.queue)
+                }
+                reportEndedRuns(connection!.queue)
             } catch {
                 // The queue's connection failed (a restarted server, a cut network): reopened
                 // after a pause; a claim it held expires and is taken again.
@@ -190,22 +206,19 @@ public final class QueueWorker: @unchecked Sendable {
         }
     }
 
-    /// Runs one claimed attempt and records how it ended.
-    /// - Throws: the queue's error when the attempt's end cannot be recorded (the lease then
-    ///   expires and another worker runs the task again; its load finds the ledger).
-    private func attempt(_ claim: TaskClaim,
-                         on connection: (destination: any Destination, loader: Loader, queue: any WorkQueue)) throws {
-        let queue = connection.queue
+    /// The tables this worker's config has: it claims only their tasks (a worker deployed with
+    /// another config leaves the rest to the others).
+    private var tableNames: [String] { graph.ordered.map(\.name) }
+
+    /// Runs one claimed attempt. On success records its end (done) and returns `nil`; on
+    /// failure returns the error, to be recorded by ``record(_:claim:on:)`` on a fresh connection.
+    private func run(_ claim: TaskClaim, on connection: Connection) -> (any Error)? {
         guard let task = graph.task(claim.table) else {
-            try queue.finish(claim, as: .failed, rows: 0,
-                             message: "table '\(claim.table)' is not in this worker's loadkit.yml (\(name)); "
-                                + "run workers with the same config as the backfill")
-            record(claim, .failed, rows: 0, message: "unknown table")
-            return
+            return LoadKitError(.graph, "table '\(claim.table)' is not in this worker's loadkit.yml", isTransient: true)
         }
         let cancellation = Cancellation()
         state.withLock { held[claim.token] = (claim, cancellation) }
-        defer { state.withLock { _ = held.removeValue(forKey: claim.token); _ = lostTokens.remove(claim.token) } }
+        defer { state.withLock { _ = held.removeValue(forKey: claim.token) } }
         let destination = connection.destination
         let timeout = AttemptTimeout(limit: task.timeout, subject: "table \(claim.table)"
             + (claim.partitionKey.map { ", partition \($0)" } ?? ""))
@@ -214,7 +227,7 @@ public final class QueueWorker: @unchecked Sendable {
                                       attempt: claim.attempt, force: force || claim.force, destination: destination,
                                       loader: connection.loader, input: nil)
             context.cancellation = cancellation
-            context.commitGuard = queue.fence(claim)
+            context.commitGuard = connection.queue.fence(claim)
             let target = DestinationHandle(destination)
             let outcome = try cancellation.whileRunning({
                 try timeout.run(cancellation: cancellation, destination: destination) { try task.action(context) }
@@ -225,32 +238,42 @@ public final class QueueWorker: @unchecked Sendable {
             case .done(let n): (rows, skipReason) = (n, nil)
             case .skipped(let reason): (rows, skipReason) = (0, reason)
             }
-            if try queue.finish(claim, as: .done, rows: rows, message: skipReason) {
-                record(claim, .done, rows: rows, message: nil)
+            if try connection.queue.finish(claim, as: .done, rows: rows, message: skipReason) {
+                record(claim, .done, rows: rows, message: skipReason)
             } else {
                 record(claim, nil, rows: 0, message: nil)
             }
+            state.withLock { _ = lostTokens.remove(claim.token) }
+            return nil
         } catch {
-            if state.withLock({ lostTokens.contains(claim.token) })
-                || (error as? LoadKitError)?.code == .leaseLost {
-                record(claim, nil, rows: 0, message: nil)
-                return
-            }
-            let message = "\(error)"
-            let transient = RetryPolicy.isTransient(error)
-            if transient && (claim.attempt < claim.maxAttempts || isStopping) {
-                // Given back at once when stopping (SIGTERM), else after the backoff.
-                let delay = isStopping ? .zero : task.retry.delay(afterAttempt: claim.attempt, unit: Double.random(in: 0...1))
-                if try queue.retry(claim, after: delay, error: message) {
-                    record(claim, .queued, rows: 0, message: message)
-                } else {
-                    record(claim, nil, rows: 0, message: nil)
-                }
-            } else if try queue.finish(claim, as: .failed, rows: 0, message: message) {
-                record(claim, .failed, rows: 0, message: message)
+            return error
+        }
+    }
+
+    /// Records a failed attempt: queued again (transient, attempts left, or stopping), failed,
+    /// or nothing when its lease was lost meanwhile.
+    /// - Throws: the queue's error (the lease then expires and another worker runs the task).
+    private func record(_ error: any Error, claim: TaskClaim, on queue: any WorkQueue) throws {
+        defer { state.withLock { _ = lostTokens.remove(claim.token) } }
+        if state.withLock({ lostTokens.contains(claim.token) }) || (error as? LoadKitError)?.code == .leaseLost {
+            record(claim, nil, rows: 0, message: "\(error)")
+            return
+        }
+        let message = "\(error)"
+        let delay = graph.task(claim.table).map {
+            isStopping ? Duration.zero : $0.retry.delay(afterAttempt: claim.attempt, unit: Double.random(in: 0...1))
+        } ?? options.lease
+        if RetryPolicy.isTransient(error) && (claim.attempt < claim.maxAttempts || isStopping) {
+            // Given back at once when stopping (SIGTERM), else after the backoff.
+            if try queue.retry(claim, after: delay, error: message) {
+                record(claim, .queued, rows: 0, message: message)
             } else {
-                record(claim, nil, rows: 0, message: nil)
+                record(claim, nil, rows: 0, message: message)
             }
+        } else if try queue.finish(claim, as: .failed, rows: 0, message: message) {
+            record(claim, .failed, rows: 0, message: message)
+        } else {
+            record(claim, nil, rows: 0, message: message)
         }
     }
 

@@ -69,6 +69,11 @@ public struct EnqueueResult: Sendable, Equatable {
     public var added: Int
     /// Tasks left out because the same task (load id) is already queued or running.
     public var alreadyQueued: Int
+    /// Of those, tasks queued without `--force` that this enqueue's `--force` made reload.
+    public var forced = 0
+    /// Of those, tasks running without `--force` now: they skip what is loaded from unchanged
+    /// sources; enqueue with `--force` again after they end to reload them.
+    public var runningWithoutForce = 0
 
     /// Creates a result.
     public init(runID: String, added: Int, alreadyQueued: Int) {
@@ -128,7 +133,7 @@ public struct QueuedTaskStatus: Sendable, Hashable {
 /// runs inside a load's commit transaction.
 ///
 /// The contract:
-/// - ``claim(worker:lease:)`` takes one ready task (queued, its retry time reached, its
+/// - ``claim(worker:session:lease:tables:)`` takes one ready task (queued, its retry time reached, its
 ///   upstream tasks done; or running under a lease that expired), gives it a new attempt number
 ///   and lease token, and never gives one task to two live leases.
 /// - Only the holder of a task's current lease token can finish it (``finish(_:as:rows:error:)``,
@@ -145,7 +150,8 @@ public protocol WorkQueue: AnyObject {
     /// lease of `lease`; `nil` when no task is ready. `session` is the name the worker's thread
     /// gives its database sessions: a later claimer of a task whose lease expired ends the
     /// sessions of that name, so a frozen worker's locks and open transaction go with its lease.
-    func claim(worker: String, session: String, lease: Duration) throws -> TaskClaim?
+    /// Only tasks of `tables` are claimed (the tables of the worker's config).
+    func claim(worker: String, session: String, lease: Duration, tables: [String]) throws -> TaskClaim?
 
     /// Extends the leases of the claims holding `tokens` by `lease` from now.
     /// - Returns: the tokens still held (a lease that expired and was claimed by another worker
@@ -182,6 +188,11 @@ public protocol WorkQueue: AnyObject {
 
     /// The tasks of `runID`, in claim order.
     func tasks(runID: String) throws -> [QueuedTaskStatus]
+
+    /// The newest row of each of `taskIDs`, in their order: `runID`'s own when it has one, else
+    /// the one of the run that shares it (a task left out of `runID` because it was queued or
+    /// running elsewhere). Ids with no row are left out.
+    func latestTasks(_ taskIDs: [String], preferring runID: String) throws -> [QueuedTaskStatus]
 
     /// The runs this queue object ended (``finish(_:as:rows:message:)``,
     /// ``closeFinishedRuns()``) since the last call: exactly one caller ends each run, so its

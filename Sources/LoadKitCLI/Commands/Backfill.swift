@@ -35,7 +35,10 @@ extension LoadKitCommand {
                   loadkit backfill --table flights --from 2013-01 --to 2013-01 --rebuild
                   loadkit backfill --table flights --from 2013-01 --to 2013-12 --queue --wait
 
-                --queue (PostgreSQL warehouse): put the same plan on the warehouse's queue                 for `loadkit worker`s on any machines, print the run id and exit 0; tasks                 already queued or running are not added twice. --wait then shows progress                 until the run ends and exits as a local backfill would.
+                --queue (PostgreSQL warehouse): put the same plan on the warehouse's queue \
+                for `loadkit worker`s on any machines, print the run id and exit 0; tasks \
+                already queued or running are not added twice. --wait then shows progress \
+                until every task of the range has ended and exits as a local backfill would.
 
                 --json prints the run summary: {"runId", "status", "counts", "rows", \
                 "seconds", "items": [{"table", "partition", "status", "attempts", "rows", \
@@ -94,6 +97,7 @@ extension LoadKitCommand {
         func run() throws {
             do {
                 let project = try global.openProject()
+                if queue { try project.requireQueue("backfill --queue") }
                 if dryRun {
                     let report = try project.planBackfill(table, from: from, to: to, force: force, rebuild: rebuild)
                     if try DryRun.print(report, json: global.json) { throw ExitCode(ExitStatus.failure) }

@@ -127,8 +127,10 @@ extension LoadKitConfig {
             }
             for (_, value) in try node.mapping(allowed: ["lease"]) {
                 let lease = try value.duration()
-                guard lease >= .seconds(1) else {
-                    throw value.error("a lease shorter than 1s would expire between two renewals; write at least 1s (default 30s)")
+                guard lease >= .seconds(1), lease <= .seconds(86_400) else {
+                    throw value.error(lease < .seconds(1)
+                        ? "a lease shorter than 1s would expire between two renewals; write at least 1s (default 30s)"
+                        : "a lease longer than 24h would leave a dead worker's task stuck that long; write at most 24h (default 30s)")
                 }
                 config.queueLease = lease
             }

@@ -122,6 +122,43 @@ struct QueueWorkerTests {
         #expect(attempts.first { $0["status"] as? String == "interrupted" }?["worker"] as? String == owner)
     }
 
+    @Test("A worker whose own sessions are ended mid-task (as a server restart would) reconnects and finishes every task; nothing fails")
+    func sessionsEnded() throws {
+        let pg = try PostgresExample(lease: "2s")
+        let queued = try pg.json(Self.backfill("2013-01-01", "2013-01-04"))
+        let runID = try #require(queued["runId"] as? String)
+        let worker = try pg.start(["worker", "--drain", "--concurrency", "1", "--json"],
+                                  environment: ["LOADKIT_FAILPOINT": "after_staging:sleep=3s", "LOADKIT_FAILPOINT_TIMES": "1"])
+        try pg.waitUntil("the worker holds airlines") { try Self.runningOwner(pg, table: "airlines") != nil }
+        let ended = try pg.db.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'lkw-\(worker.pid)-%'")
+        #expect(!ended.isEmpty)
+        let result = worker.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.states(pg) == ["done": 5], "\(result.stderr)")
+        let run = try pg.json(["runs", "show", runID])
+        #expect((run["run"] as? [String: Any])?["status"] as? String == "success", "\(run)")
+        let local = try Self.localFingerprints("2013-01-01", "2013-01-04")
+        #expect(try pg.fingerprint("flights").hex == local["flights"])
+    }
+
+    @Test("--wait follows the tasks its run shares with a backfill queued before it, and reports them")
+    func waitIncludesSharedTasks() throws {
+        let pg = try PostgresExample()
+        _ = try pg.json(Self.backfill("2013-01-02", "2013-01-02"))
+        let waiting = try pg.start(Self.backfill("2013-01-01", "2013-01-03") + ["--wait", "--json"])
+        try pg.waitUntil("the second backfill is queued") {
+            try pg.scalar("SELECT count(*) FROM \(pg.schema.name)._loadkit_tasks") == "4"
+        }
+        _ = try pg.start(["worker", "--drain"]).wait()
+        let report = waiting.wait()
+        #expect(report.status == 0, "\(report.stderr)")
+        let items = try parseObject(report.stdout)["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["partition"] as? String }.sorted() == ["2013-01-01", "2013-01-02", "2013-01-03"],
+                "the shared 2013-01-02 is reported too: \(items)")
+        #expect(items.count == 4, "airlines too")
+    }
+
     @Test("SIGTERM: a worker stops claiming, lets its running load commit, exits 0; the other tasks stay queued")
     func sigterm() throws {
         let pg = try PostgresExample()
@@ -205,10 +242,25 @@ struct QueueNetworkTests {
 
 /// The queue commands on a SQLite warehouse.
 @Suite struct QueueOnSQLiteTests {
+    @Test("queue: { lease: } outside 1s…24h is a config error (exit 64) naming the key")
+    func leaseBounds() throws {
+        let workspace = try ExampleWorkspace()
+        var yaml = try String(contentsOfFile: workspace.config, encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "warehouse: warehouse.db",
+                                         with: "warehouse: postgres://nobody@127.0.0.1:1/none\nqueue: { lease: 25h }")
+        try yaml.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        let result = try workspace.run(["worker", "--drain", "--json"])
+        #expect(result.status == 64, "\(result.stdout) \(result.stderr)")
+        let error = try parseObject(result.stdout)["error"] as? [String: Any]
+        #expect((error?["message"] as? String)?.contains("at most 24h") == true, "\(result.stdout)")
+        #expect(error?["line"] as? Int == 3)
+    }
+
     @Test("backfill --queue and worker are usage errors (exit 64) on a SQLite warehouse, saying why")
     func refused() throws {
         let workspace = try ExampleWorkspace()
         for arguments in [["backfill", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-02", "--queue"],
+                          ["backfill", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-02", "--queue", "--dry-run"],
                           ["worker", "--drain"]] {
             let result = try workspace.run(arguments + ["--json"])
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
