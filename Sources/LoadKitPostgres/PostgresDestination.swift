@@ -111,7 +111,9 @@ public final class PostgresDestination: WarehouseDestination {
                 }
                 try connection.execute(sql)
                 if table.writeMode == .append {
-                    try connection.execute("CREATE INDEX ON \(qualified(table.name)) (\(PostgresDialect.quote(TargetTable.loadIDColumn)))")
+                    let index = Identifier.indexName(table: table.name, column: TargetTable.loadIDColumn)
+                    try connection.execute("CREATE INDEX \(PostgresDialect.quote(index)) ON \(qualified(table.name)) "
+                                           + "(\(PostgresDialect.quote(TargetTable.loadIDColumn)))")
                 }
             }
             existing = try existingColumns(of: table.name)
