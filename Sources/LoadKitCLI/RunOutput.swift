@@ -99,17 +99,21 @@ enum RunOutput {
 
 import ArgumentParser
 
-/// Stops a runner on SIGINT or SIGTERM: no new items start, running ones end, the run is
-/// recorded `interrupted`.
+/// Stops a runner on SIGINT or SIGTERM: no new items start, the running loads are cancelled
+/// (their statement interrupted, their transaction rolled back), the run is recorded
+/// `interrupted` and the command exits 1.
 enum SignalHandling {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
-    static func install(cancelling project: Project) {
+    /// - Parameter message: what stopping means for the command (a worker lets its running
+    ///   loads finish, SPEC.md §8; a local run rolls them back).
+    static func install(cancelling project: Project,
+                        message: String = "interrupted: stopping the running loads (rolled back)…") {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("\nloadkit: stopping after the running loads finish…\n".utf8))
+                FileHandle.standardError.write(Data("\nloadkit: \(message)\n".utf8))
                 project.cancel()
             }
             source.resume()

@@ -180,7 +180,7 @@ public final class PGConnection {
         let connectionMessage = Self.oneLine(PQerrorMessage(handle).map { String(cString: $0) } ?? "")
         let message = field("M") ?? (connectionMessage.isEmpty ? "unknown error" : connectionMessage)
         let state = field("C") ?? (PQstatus(handle) == CONNECTION_BAD ? "08006" : "XX000")
-        return PostgresError(sqlState: state, message: message, sql: sql)
+        return PostgresError(sqlState: state, message: message, detail: field("D").map(Self.oneLine), sql: sql)
     }
 
     static func affectedRows(_ result: OpaquePointer) -> Int {

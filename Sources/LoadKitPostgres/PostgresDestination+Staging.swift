@@ -49,35 +49,71 @@ extension PostgresDestination {
         return result
     }
 
+    /// In one transaction: the partitions' advisory locks (a partitioned target), the missing
+    /// partitions (where the layout lets loadkit create them), `DELETE` of what the load covers,
+    /// `INSERT … SELECT` of the staged rows, the ledger upsert, then `beforeCommit`.
+    /// - Throws: ``LoadKit/LoadKitError`` `target.referenced` when a foreign key refuses the
+    ///   `DELETE`, `target.unsupported` when no partition of the table accepts some rows; else
+    ///   ``PostgresError``. Then nothing changed.
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
         try writing {
             let table = plan.table
             let target = qualified(table.name)
             let staged = "pg_temp." + PostgresDialect.quote(plan.stagingName)
             let columns = table.storedColumns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
-            if let partitioning = table.partitioning, try isNativelyPartitioned(table) {
+            let layout = try layout(of: table)
+            if let partitioning = table.partitioning, layout.isPartitioned {
                 let column = PostgresDialect.quote(partitioning.column)
                 let keys = try connection.query("SELECT DISTINCT \(column) FROM \(staged) WHERE \(column) IS NOT NULL")
                     .compactMap { $0[0] }
                 var covered = keys
                 if case .partitions(let replaced) = plan.scope { covered = Array(Set(keys + replaced)) }
                 try lockPartitions(table, covered)
-                try createMissingPartitions(table, keys)
+                if layout.createsPartitions { try createMissingPartitions(table, keys, layout: layout) }
             }
-            switch plan.scope {
-            case .partitions(let keys):
-                let column = PostgresDialect.quote(table.partitioning?.column ?? "")
-                for key in keys { try connection.execute("DELETE FROM \(target) WHERE \(column) = $1", [key]) }
-            case .wholeTable:
-                try connection.execute("DELETE FROM \(target)")
-            case .loadID(let id):
-                try connection.execute("DELETE FROM \(target) WHERE \(PostgresDialect.quote(TargetTable.loadIDColumn)) = $1", [id])
-            case .nothing:
-                break
+            do {
+                switch plan.scope {
+                case .partitions(let keys):
+                    let column = PostgresDialect.quote(table.partitioning?.column ?? "")
+                    for key in keys { try connection.execute("DELETE FROM \(target) WHERE \(column) = $1", [key]) }
+                case .wholeTable:
+                    try connection.execute("DELETE FROM \(target)")
+                case .loadID(let id):
+                    try connection.execute("DELETE FROM \(target) WHERE \(PostgresDialect.quote(TargetTable.loadIDColumn)) = $1", [id])
+                case .nothing:
+                    break
+                }
+                try connection.execute("INSERT INTO \(target) (\(columns)) SELECT \(columns) FROM \(staged)")
+            } catch let error as PostgresError {
+                throw explained(error, table: table, layout: layout)
             }
-            try connection.execute("INSERT INTO \(target) (\(columns)) SELECT \(columns) FROM \(staged)")
             try upsertLedger(plan.ledger)
             try beforeCommit()
+        }
+    }
+
+    /// The error of a staged commit's `DELETE` or `INSERT` said in loadkit's terms where the
+    /// target's own design refused it: a foreign key referencing rows the load replaces (23503),
+    /// or no partition accepting a row (23514 "no partition of relation … found for row").
+    func explained(_ error: PostgresError, table: TargetTable, layout: PostgresTargetLayout) -> any Error {
+        let server = error.message + (error.detail.map { " (\($0))" } ?? "")
+        switch error.sqlState {
+        case "23503":
+            return LoadKitError(.referencedRows,
+                "table '\(table.name)' in \(location) (schema \(schema)): \(server); loadkit replaces these rows by DELETE and INSERT in one "
+                + "transaction (foreign keys reference the table, so partitions are not swapped), and the foreign key refuses "
+                + "the DELETE; nothing was changed. Make the constraint DEFERRABLE INITIALLY DEFERRED (checked at the commit, "
+                + "once the new rows are in) or ON DELETE CASCADE, or delete the referencing rows first")
+        case "23514" where error.message.hasPrefix("no partition of relation"):
+            let created = layout.listOnKey
+                ? "none of its partitions holds these rows, and loadkit could not read their bounds to add one"
+                : "it is partitioned by \(layout.partitionKey ?? "another key"), and loadkit creates partitions only in a "
+                    + "table partitioned by LIST on its partition column"
+            return LoadKitError(.unsupportedTarget,
+                "table '\(table.name)' in \(location) (schema \(schema)): \(server): \(created); nothing was changed. Create the partition "
+                + "these rows belong to (or a DEFAULT partition), then load again")
+        default:
+            return error
         }
     }
 
@@ -91,12 +127,12 @@ extension PostgresDestination {
         }
     }
 
-    /// Creates the PostgreSQL partition of each key that has none yet (`CREATE TABLE … PARTITION
-    /// OF … FOR VALUES IN`), inside the open transaction.
-    func createMissingPartitions(_ table: TargetTable, _ keys: [String]) throws {
+    /// Creates the PostgreSQL partition `_loadkit_p_…` of each key that no partition holds yet
+    /// (`CREATE TABLE … PARTITION OF … FOR VALUES IN`), inside the open transaction.
+    func createMissingPartitions(_ table: TargetTable, _ keys: [String], layout: PostgresTargetLayout) throws {
         let swap = PostgresPartitionSwap(connection: connection, schema: schema, table: table.name,
                                          partitionColumn: table.partitioning?.column ?? "")
-        for key in keys {
+        for key in keys where !layout.foreignPartitionHolds(key) {
             let name = swap.partitionName(key)
             if try connection.scalar("SELECT to_regclass($1)", [qualified(name)]) != nil { continue }
             try connection.execute("CREATE TABLE \(qualified(name)) PARTITION OF \(qualified(table.name)) "

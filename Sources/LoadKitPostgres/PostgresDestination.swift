@@ -9,11 +9,12 @@ import LoadKit
 /// `_loadkit_p_` and 16 hex digits (``PostgresPartitionSwap/partitionName(_:)``). A partition
 /// replace writes directly (``PostgresReplaceWriter``): `COPY … FREEZE` into a new table beside
 /// the target, then one short transaction swaps it in and upserts the ledger. Appends, replaces
-/// of unpartitioned or plain (not partitioned) tables, and the fallback of a replace stage into a
-/// TEMP table by `COPY`, then one transaction deletes what the load covers, inserts the staged
-/// rows and upserts the ledger. A SQL transform stages too, its query run inside that same
-/// transaction as one read-only query (``query(_:partitionKey:columns:row:)``,
-/// ``PostgresReadOnlyQuery``).
+/// of unpartitioned or plain (not partitioned) tables, of a table partitioned in a way that
+/// forbids a swap (``PostgresTargetLayout``), and the fallback of a replace stage into a TEMP
+/// table by `COPY`, then one transaction deletes what the load covers, inserts the staged rows
+/// and upserts the ledger. An UNLOGGED target is refused. A SQL transform stages too, its query
+/// run inside that same transaction as one read-only query
+/// (``query(_:partitionKey:columns:row:)``, ``PostgresReadOnlyQuery``).
 ///
 /// Locks (``acquireLock(_:runID:timeout:)``) are session-level advisory locks held on a second
 /// connection, so that they work across machines and a holder whose connection ends (its process
@@ -37,8 +38,8 @@ public final class PostgresDestination: WarehouseDestination {
     let lockTimeout: Duration
     var catalogReady = false
     var inLoadTransaction = false
-    /// Whether each target seen is a native partitioned table (`relkind` `p`).
-    var nativelyPartitioned: [String: Bool] = [:]
+    /// Each target's layout, read by ``ensureTable(_:)`` at the start of every load.
+    var layouts: [String: PostgresTargetLayout] = [:]
     let locks: PostgresLocks
     /// The staging COPY in progress, ended by the next staging call if a failed load left it open.
     var openStaging: PostgresStagingWriter?
@@ -119,7 +120,9 @@ public final class PostgresDestination: WarehouseDestination {
                 }
                 try connection.execute(sql)
                 if table.writeMode == .append {
-                    try connection.execute("CREATE INDEX ON \(qualified(table.name)) (\(PostgresDialect.quote(TargetTable.loadIDColumn)))")
+                    let index = Identifier.indexName(table: table.name, column: TargetTable.loadIDColumn)
+                    try connection.execute("CREATE INDEX \(PostgresDialect.quote(index)) ON \(qualified(table.name)) "
+                                           + "(\(PostgresDialect.quote(TargetTable.loadIDColumn)))")
                 }
             }
             existing = try existingColumns(of: table.name)
@@ -133,16 +136,21 @@ public final class PostgresDestination: WarehouseDestination {
                 + "declares (\(show(declared))); loadkit never alters a table: drop it, or use "
                 + "`loadkit backfill --table \(table.name) --rebuild` to rebuild it from its sources")
         }
-        nativelyPartitioned[table.name] = nil
-        _ = try isNativelyPartitioned(table)
+        // Once per load: a table altered by hand since the last load (a DEFAULT partition, a
+        // foreign key, UNLOGGED) is seen before anything is written.
+        layouts[table.name] = nil
+        let layout = try layout(of: table)
+        if let refusal = layout.refusal(table: table.name, schema: schema, location: location) {
+            throw refusal
+        }
     }
 
-    /// Whether `table` is a native partitioned table (after ``ensureTable(_:)``).
-    func isNativelyPartitioned(_ table: TargetTable) throws -> Bool {
-        if let known = nativelyPartitioned[table.name] { return known }
-        let known = try connection.scalar("SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)",
-                                          [qualified(table.name)]) == "p"
-        nativelyPartitioned[table.name] = known
+    /// How `table` is laid out (``PostgresTargetLayout``), as read by ``ensureTable(_:)``.
+    func layout(of table: TargetTable) throws -> PostgresTargetLayout {
+        if let known = layouts[table.name] { return known }
+        let known = try PostgresTargetLayout.read(on: connection, qualified: qualified(table.name),
+                                                  partitionColumn: table.partitioning?.column)
+        layouts[table.name] = known
         return known
     }
 
@@ -180,7 +188,7 @@ public final class PostgresDestination: WarehouseDestination {
             try connection.execute("DROP TABLE IF EXISTS \(qualified(table))")
             try connection.execute("DELETE FROM \(qualified("_loadkit_ledger")) WHERE table_name = $1", [table])
         }
-        nativelyPartitioned[table] = nil
+        layouts[table] = nil
     }
 
     // MARK: - Locks
@@ -201,11 +209,13 @@ public final class PostgresDestination: WarehouseDestination {
 
     // MARK: - Direct replace
 
-    /// A ``PostgresReplaceWriter`` (a swap) for a partitioned target that is a native partitioned
-    /// table; `nil` (the load stages) for an unpartitioned or plain table, inside a transform's
-    /// transaction, or when reading only.
+    /// A ``PostgresReplaceWriter`` (a swap) for a partitioned target whose layout allows one
+    /// (``PostgresTargetLayout/allowsSwap``); `nil` (the load stages, then deletes and inserts in
+    /// one transaction) for an unpartitioned or plain table, a table partitioned another way, with
+    /// a DEFAULT partition, partitions loadkit did not make or inbound foreign keys, inside a
+    /// transform's transaction, or when reading only.
     public func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? {
-        guard !inLoadTransaction, !readOnly, table.partitioning != nil, try isNativelyPartitioned(table) else {
+        guard !inLoadTransaction, !readOnly, table.partitioning != nil, try layout(of: table).allowsSwap else {
             return nil
         }
         abandonStaging()

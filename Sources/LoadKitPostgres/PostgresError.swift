@@ -1,7 +1,7 @@
 import LoadKit
 
-/// An error reported by PostgreSQL or libpq: the SQLSTATE, the server's (or libpq's) message,
-/// and the SQL text, never bound values nor a password.
+/// An error reported by PostgreSQL or libpq: the SQLSTATE, the server's (or libpq's) message and
+/// detail, and the SQL text, never bound values nor a password.
 ///
 /// Transient (``isTransient``, read by the runner's retry policy exactly as for `SQLiteError`):
 /// class 08 (connection exception, including a connection lost mid-statement), 40001
@@ -16,6 +16,9 @@ public struct PostgresError: Error, Sendable, Equatable, RetryableError, CustomS
     public let sqlState: String
     /// The primary message (libpq's `PG_DIAG_MESSAGE_PRIMARY`, or `PQerrorMessage` trimmed).
     public let message: String
+    /// The server's detail line (`PG_DIAG_MESSAGE_DETAIL`), for example `Key (id)=(1) is still
+    /// referenced from table "notes".`; `nil` when it sent none.
+    public let detail: String?
     /// The SQL text of the failing statement, if any; never with bound values.
     public let sql: String?
 
@@ -23,10 +26,12 @@ public struct PostgresError: Error, Sendable, Equatable, RetryableError, CustomS
     /// - Parameters:
     ///   - sqlState: the SQLSTATE.
     ///   - message: what PostgreSQL or libpq said.
+    ///   - detail: the server's detail line, if any.
     ///   - sql: the statement's SQL text.
-    public init(sqlState: String, message: String, sql: String? = nil) {
+    public init(sqlState: String, message: String, detail: String? = nil, sql: String? = nil) {
         self.sqlState = sqlState
         self.message = message
+        self.detail = detail
         self.sql = sql
     }
 
@@ -42,9 +47,10 @@ public struct PostgresError: Error, Sendable, Equatable, RetryableError, CustomS
         }
     }
 
-    /// `PostgreSQL error 42P01 (relation "t" does not exist) in: SELECT * FROM t`.
+    /// `PostgreSQL error 42P01 (relation "t" does not exist) in: SELECT * FROM t`, the detail
+    /// after the message when there is one (`(message; detail)`).
     public var description: String {
-        var text = "PostgreSQL error \(sqlState) (\(message))"
+        var text = "PostgreSQL error \(sqlState) (\(message)\(detail.map { "; \($0)" } ?? ""))"
         if let sql { text += " in: \(sql.count > 200 ? String(sql.prefix(200)) + "…" : sql)" }
         return text
     }

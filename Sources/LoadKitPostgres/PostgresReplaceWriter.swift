@@ -126,6 +126,10 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
 
     func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws {
         guard !finished else { return }
+        // Committed once the swap returns: releasing the build lock after it must not fail the
+        // load (a cancelled statement, a lost connection). A lock left held guards a build table
+        // that no longer exists, and ends with the session.
+        defer { if finished { _ = try? cleanUp() } }
         guard let copy else {
             // No partition was started (nothing to swap): the ledger entries still commit.
             try connection.transaction {
@@ -159,7 +163,6 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
             }
             built.removeAll()
             finished = true
-            try cleanUp()
         } catch {
             abort()
             throw error

@@ -91,9 +91,10 @@ public final class Project: @unchecked Sendable {
         set { lock.withLock { currentObserver = newValue } }
     }
 
-    /// Interrupts the runs in progress: no new task starts, running loads finish or roll back,
-    /// retries stop waiting, each run is recorded `interrupted` (as Ctrl-C does), and a
-    /// notification hook still running is killed.
+    /// Interrupts the runs in progress: no new task starts, running loads are cancelled (the
+    /// statement each runs is interrupted and its transaction rolls back; a load already
+    /// committed stays so), retries stop waiting, each run is recorded `interrupted` (as Ctrl-C
+    /// does), and a notification hook still running is killed.
     public func cancel() {
         lock.withLock { stopping = true }
         for runner in lock.withLock({ Array(runners.values) }) { runner.cancel() }

@@ -199,7 +199,7 @@ public final class SQLiteDestination: WarehouseDestination {
         if let partitioning = table.partitioning { indexed.append(partitioning.column) }
         if table.writeMode == .append { indexed.append(TargetTable.loadIDColumn) }
         for column in indexed {
-            try connection.execute("CREATE INDEX \(Identifier.quoted(Self.indexName(table.name, column))) "
+            try connection.execute("CREATE INDEX \(Identifier.quoted(Identifier.indexName(table: table.name, column: column))) "
                 + "ON \(Identifier.quoted(table.name)) (\(Identifier.quoted(column)))")
         }
     }
@@ -215,11 +215,6 @@ public final class SQLiteDestination: WarehouseDestination {
             }
             return TargetTable.StoredColumn(name: name, sqlType: type)
         }
-    }
-
-    /// `_loadkit_ix_` and 24 hex digits of the SHA-256 of table and column: short and unique.
-    static func indexName(_ table: String, _ column: String) -> String {
-        "_loadkit_ix_" + HashingByteSource.sha256Hex(Array("\(table)\u{0}\(column)".utf8)).prefix(24)
     }
 
     // MARK: - Locks

@@ -4,12 +4,20 @@ import LoadKitSQLite
 import LoadKitTesting
 import Testing
 
-/// Two `loadkit load` processes started at the same moment on the same partition end in the
-/// state of one load.
+/// Two `loadkit load` processes on the same partition, started at the same moment or the second
+/// while the first commits, end in the state of one load, on every destination.
 @Suite struct ConcurrentLoadTests {
     enum Kind: String, CaseIterable, Sendable {
         case staticReplace, appendPartition, dynamicReplace
         var mode: WriteMode { self == .appendPartition ? .append : .replace }
+    }
+
+    /// A kind of load on one destination.
+    struct Race: Sendable, CustomTestStringConvertible {
+        var kind: Kind
+        var destination: TestDestination
+        var testDescription: String { "\(kind.rawValue) on \(destination.testDescription)" }
+        static let all = TestDestination.available.flatMap { d in Kind.allCases.map { Race(kind: $0, destination: d) } }
     }
 
     static let rowCount = 12_000
@@ -21,18 +29,17 @@ import Testing
     static let appended = fingerprint(of: rows.map { storedEvent($0, key: "2024-01-05", loadID: appendID) })
 
     @Test("Two processes loading the same partition at once: both exit 0, one load's fingerprint, one ledger row",
-          arguments: Kind.allCases, [true, false])
-    func sameTimeSamePartition(_ kind: Kind, freshWarehouse: Bool) throws {
+          arguments: Race.all, [true, false])
+    func sameTimeSamePartition(_ race: Race, freshWarehouse: Bool) throws {
         // Several rounds: a race that loses only sometimes must still fail the test.
         for round in 1...(freshWarehouse ? 3 : 2) {
-            try race(kind, freshWarehouse: freshWarehouse, round: round)
+            try self.race(race.kind, on: race.destination, freshWarehouse: freshWarehouse, round: round)
         }
     }
 
-    /// One race. With `freshWarehouse` the warehouse file does not exist yet when both start;
-    /// otherwise another day (2024-01-06) is loaded first and must survive.
-    private func race(_ kind: Kind, freshWarehouse: Bool, round: Int) throws {
-        let project = try CLIProject(yaml: """
+    /// The project of the races: events by New York day, `write:` by `kind`.
+    private func project(_ kind: Kind, on destination: TestDestination) throws -> CLIProject {
+        try CLIProject(yaml: """
             warehouse: warehouse.db
             tables:
               events:
@@ -42,7 +49,19 @@ import Testing
                 partition: { column: event_date, granularity: day, from: ts, timezone: America/New_York }
                 write: \(kind.mode.rawValue)
 
-            """)
+            """, on: destination)
+    }
+
+    /// The arguments of a load of 2024-01-05.
+    private func arguments(_ kind: Kind) -> [String] {
+        kind == .dynamicReplace ? ["--table", "events", "--input", "data/events-2024-01-05.csv"]
+            : ["--table", "events", "--partition", "2024-01-05"]
+    }
+
+    /// One race. With `freshWarehouse` the warehouse (SQLite file, PostgreSQL schema) is empty
+    /// when both start; otherwise another day (2024-01-06) is loaded first and must survive.
+    private func race(_ kind: Kind, on destination: TestDestination, freshWarehouse: Bool, round: Int) throws {
+        let project = try self.project(kind, on: destination)
         try project.write("data/events-2024-01-05.csv", Self.csv)
         let otherRows = EventsFixture.day(6, count: 3, firstID: 100_000)
         var expectedLedger: Set<LedgerRow> = []
@@ -57,11 +76,7 @@ import Testing
             expectedLedger.insert(LedgerRow(key: "2024-01-06", loadID: otherID, mode: kind.mode, fingerprint: other,
                                             source: try sha256(ofFile: project.dir.path("data/events-2024-01-06.csv"))))
         }
-        let arguments = kind == .dynamicReplace
-            ? ["--table", "events", "--input", "data/events-2024-01-05.csv"]
-            : ["--table", "events", "--partition", "2024-01-05"]
-
-        let (endedA, endedB) = try project.loadTwiceAtOnce(arguments)
+        let (endedA, endedB) = try project.loadTwiceAtOnce(arguments(kind))
         #expect(endedA.status == 0 && !endedA.wasSignalled, "round \(round): \(endedA.stderr)")
         #expect(endedB.status == 0 && !endedB.wasSignalled, "round \(round): \(endedB.stderr)")
 
@@ -75,14 +90,55 @@ import Testing
 
         let loadID = LoadID.make(table: "events", mode: kind.mode, scope: .partition("2024-01-05"))
         let expected = kind == .appendPartition ? Self.appended : Self.replaced
-        let destination = try SQLiteDestination(path: project.warehouse)
-        #expect(try destination.fingerprint(table: table, partition: "2024-01-05") == expected, "round \(round)")
-        #expect(try destination.fingerprint(table: table, partition: nil) == expected.combined(with: other), "round \(round)")
+        let warehouse = try project.store.open()
+        #expect(try warehouse.fingerprint(table: table, partition: "2024-01-05") == expected, "round \(round)")
+        #expect(try warehouse.fingerprint(table: table, partition: nil) == expected.combined(with: other), "round \(round)")
         expectedLedger.insert(LedgerRow(key: "2024-01-05", loadID: loadID, mode: kind.mode, fingerprint: expected,
                                         source: try sha256(ofFile: project.dir.path("data/events-2024-01-05.csv"))))
-        #expect(try ledgerRows(project.warehouse, table: "events") == expectedLedger, "round \(round)")
-        try expectLedgerMatchesData(project.warehouse, table)
-        #expect(try stagingLeftovers(project.warehouse) == [])
+        #expect(try project.store.ledgerRows(table: "events") == expectedLedger, "round \(round)")
+        try project.store.expectLedgerMatchesData(table)
+        #expect(try project.store.stagingLeftovers() == [])
+    }
+
+    @Test("A second load of a partition that another process is committing waits for its lock, then ends as one load: both exit 0, one ledger row, one load's fingerprint",
+          arguments: Race.all)
+    func secondWaitsForTheFirst(_ race: Race) throws {
+        let kind = race.kind
+        let project = try self.project(kind, on: race.destination)
+        let rows = EventsFixture.day(5, count: 50, firstID: 1)
+        try project.write("data/events-2024-01-05.csv", eventsCSV(rows))
+        let first = try project.start(arguments(kind), tag: "first",
+                                      environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=3s"])
+        defer { first.kill(); _ = first.wait() }
+        // The first holds the partition's lock from the start of its load until its commit.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try project.store.heldLoadLocks() == 0 {
+            try #require(ContinuousClock.now < deadline, "the first load never took its lock")
+            usleep(20_000)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let second = try project.load(arguments(kind))
+        let waited = clock.now - started
+        let firstEnded = first.wait()
+        #expect(firstEnded.status == 0 && !firstEnded.wasSignalled, "\(firstEnded.stderr)")
+        #expect(second.status == 0 && !second.wasSignalled, "\(second.stderr)")
+        #expect(waited > .seconds(1), "the second waited for the first's commit (it took \(waited))")
+
+        let loaded = "events partition 2024-01-05: loaded 50 rows\n"
+        #expect(firstEnded.stdout == loaded)
+        #expect(second.stdout == (kind == .appendPartition
+            ? "events partition 2024-01-05: already loaded with the same content; nothing changed\n" : loaded))
+        let loadID = LoadID.make(table: "events", mode: kind.mode, scope: .partition("2024-01-05"))
+        let stored = rows.map { storedEvent($0, key: "2024-01-05", loadID: kind == .appendPartition ? loadID : nil) }
+        let table = try EventsFixture().table(kind.mode)
+        #expect(try project.store.open().fingerprint(table: table, partition: nil) == fingerprint(of: stored))
+        #expect(try project.store.ledgerRows(table: "events") == [
+            LedgerRow(key: "2024-01-05", loadID: loadID, mode: kind.mode, fingerprint: fingerprint(of: stored),
+                      source: try sha256(ofFile: project.dir.path("data/events-2024-01-05.csv"))),
+        ])
+        try project.store.expectLedgerMatchesData(table)
+        #expect(try project.store.stagingLeftovers() == [])
     }
 
     @Test("Opening a warehouse while another connection still writes it for the first time waits, never fails with BUSY")

@@ -4,12 +4,16 @@ import LoadKitSQLite
 import LoadKitTesting
 import Testing
 
-/// Every writer × granularity through the real `loadkit` binary: a load, a rerun, a crash at
-/// each failpoint (a real `_exit(137)` in a child process) and the rerun after it all end in
-/// the same state, with a ledger that describes the data and no staging file left. The replace
-/// writers run the direct strategy (every row written once, in the load's one transaction),
-/// and again forced to stage (``WriterScenario/stagedReplace``).
+/// Every writer × granularity through the real `loadkit` binary, on every destination (SQLite,
+/// and PostgreSQL when a test server is configured): a load, a rerun, a crash at each failpoint
+/// (a real `_exit(137)` in a child process) and the rerun after it all end in the same state,
+/// with a ledger that describes the data and no staging table left. The replace writers run the
+/// direct strategy (every row written once: SQLite in the load's one transaction, PostgreSQL by
+/// a partition swap), and again forced to stage (``WriterScenario/stagedReplace``).
 @Suite struct CrashRecoveryTests {
+    /// Every scenario on every destination.
+    static let scenarios = WriterScenario.onEveryDestination(WriterScenario.all + WriterScenario.stagedReplace)
+
     static let failpoints: [FailPoint] = [.afterStaging, .beforeCommit, .afterCommit]
 
     /// The state a load must reach: the exact rows and ledger of version 2 of the source.
@@ -17,16 +21,16 @@ import Testing
                               sourceLocation: SourceLocation = #_sourceLocation) throws {
         let table = try scenario.table
         let expected = fingerprint(of: scenario.expectedRows(version: 2))
-        #expect(try storedFingerprint(project.warehouse, table) == expected, sourceLocation: sourceLocation)
-        #expect(try SQLiteDestination(path: project.warehouse).fingerprint(table: table, partition: nil) == expected,
+        #expect(try project.store.storedFingerprint(table) == expected, sourceLocation: sourceLocation)
+        #expect(try project.store.open().fingerprint(table: table, partition: nil) == expected,
                 sourceLocation: sourceLocation)
-        #expect(try ledgerRows(project.warehouse, table: "events") == scenario.expectedLedger(version: 2, project: project),
+        #expect(try project.store.ledgerRows(table: "events") == scenario.expectedLedger(version: 2, project: project),
                 sourceLocation: sourceLocation)
-        try expectLedgerMatchesData(project.warehouse, table, sourceLocation: sourceLocation)
-        #expect(try stagingLeftovers(project.warehouse) == [], sourceLocation: sourceLocation)
+        try project.store.expectLedgerMatchesData(table, sourceLocation: sourceLocation)
+        #expect(try project.store.stagingLeftovers() == [], sourceLocation: sourceLocation)
     }
 
-    @Test("A load and its rerun end with the same fingerprint and ledger", arguments: WriterScenario.all + WriterScenario.stagedReplace)
+    @Test("A load and its rerun end with the same fingerprint and ledger", arguments: Self.scenarios)
     func loadThenRerun(_ scenario: WriterScenario) throws {
         let project = try scenario.makeProject(version: 2)
         let first = try project.load(scenario.arguments, environment: scenario.environment)
@@ -34,30 +38,30 @@ import Testing
         #expect(first.stdout == scenario.loadedSummary(version: 2))
         try expectLoaded(scenario, project)
         let table = try scenario.table
-        let once = try SQLiteDestination(path: project.warehouse).fingerprint(table: table, partition: nil)
+        let once = try project.store.open().fingerprint(table: table, partition: nil)
 
         let rerun = try project.load(scenario.arguments, environment: scenario.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(rerun.stdout == scenario.rerunSummary)
         try expectLoaded(scenario, project)
-        #expect(try SQLiteDestination(path: project.warehouse).fingerprint(table: table, partition: nil) == once)
+        #expect(try project.store.open().fingerprint(table: table, partition: nil) == once)
         if let p = scenario.granularity.map({ _ in scenario.partitions.p.key }) {
-            let partition = try SQLiteDestination(path: project.warehouse).fingerprint(table: table, partition: p)
+            let partition = try project.store.open().fingerprint(table: table, partition: p)
             let expected = scenario.expectedRows(version: 2).filter { $0[3] == .text(p) }
             #expect(partition == fingerprint(of: expected))
         }
     }
 
     @Test("A crash at a failpoint leaves the old or the new state; the rerun reaches the new one",
-          arguments: WriterScenario.all + WriterScenario.stagedReplace, Self.failpoints)
+          arguments: Self.scenarios, Self.failpoints)
     func crashThenRerun(_ scenario: WriterScenario, at point: FailPoint) throws {
         let project = try scenario.makeProject(version: 1)
         let table = try scenario.table
         let v1 = try project.load(scenario.arguments, environment: scenario.environment)
         try #require(v1.status == 0, "\(v1.stderr)")
-        let before = try storedFingerprint(project.warehouse, table)
+        let before = try project.store.storedFingerprint(table)
         #expect(before == fingerprint(of: scenario.expectedRows(version: 1)))
-        let ledgerBefore = try rawLedger(project.warehouse, table: "events")
+        let ledgerBefore = try project.store.rawLedger(table: "events")
 
         try scenario.writeSource(project, version: 2)
         let crashed = try project.load(scenario.arguments, failpoint: point.rawValue, environment: scenario.environment)
@@ -65,13 +69,13 @@ import Testing
         #expect(crashed.stdout == "")
         switch point {
         case .afterStaging, .beforeCommit:
-            #expect(try storedFingerprint(project.warehouse, table) == before)
-            #expect(try rawLedger(project.warehouse, table: "events") == ledgerBefore)
+            #expect(try project.store.storedFingerprint(table) == before)
+            #expect(try project.store.rawLedger(table: "events") == ledgerBefore)
         case .afterCommit:
-            #expect(try storedFingerprint(project.warehouse, table) == fingerprint(of: scenario.expectedRows(version: 2)))
-            #expect(try ledgerRows(project.warehouse, table: "events") == scenario.expectedLedger(version: 2, project: project))
+            #expect(try project.store.storedFingerprint(table) == fingerprint(of: scenario.expectedRows(version: 2)))
+            #expect(try project.store.ledgerRows(table: "events") == scenario.expectedLedger(version: 2, project: project))
         }
-        try expectLedgerMatchesData(project.warehouse, table)
+        try project.store.expectLedgerMatchesData(table)
 
         let rerun = try project.load(scenario.arguments, environment: scenario.environment)
         #expect(rerun.status == 0, "\(rerun.stderr)")
@@ -80,28 +84,28 @@ import Testing
     }
 
     @Test("An injected transient error before commit exits 1, names the point and changes nothing",
-          arguments: WriterScenario.all + WriterScenario.stagedReplace)
+          arguments: Self.scenarios)
     func injectedError(_ scenario: WriterScenario) throws {
         let project = try scenario.makeProject(version: 1)
         let table = try scenario.table
         let v1 = try project.load(scenario.arguments, environment: scenario.environment)
         try #require(v1.status == 0, "\(v1.stderr)")
-        let before = try storedFingerprint(project.warehouse, table)
-        let ledgerBefore = try rawLedger(project.warehouse, table: "events")
+        let before = try project.store.storedFingerprint(table)
+        let ledgerBefore = try project.store.rawLedger(table: "events")
 
         try scenario.writeSource(project, version: 2)
         let failed = try project.load(scenario.arguments, failpoint: "before_commit:error", environment: scenario.environment)
         #expect(failed.status == 1 && !failed.wasSignalled)
         #expect(failed.stderr.contains("injected transient failure at before_commit"), "\(failed.stderr)")
         #expect(failed.stdout == "")
-        #expect(try storedFingerprint(project.warehouse, table) == before)
-        #expect(try rawLedger(project.warehouse, table: "events") == ledgerBefore)
-        #expect(try stagingLeftovers(project.warehouse) == [])
-        try expectLedgerMatchesData(project.warehouse, table)
+        #expect(try project.store.storedFingerprint(table) == before)
+        #expect(try project.store.rawLedger(table: "events") == ledgerBefore)
+        #expect(try project.store.stagingLeftovers() == [])
+        try project.store.expectLedgerMatchesData(table)
     }
 
     @Test("An injected transient error that acts once is retried, and the retry loads the new state",
-          arguments: WriterScenario.all + WriterScenario.stagedReplace)
+          arguments: Self.scenarios)
     func injectedErrorThenRetry(_ scenario: WriterScenario) throws {
         var scenario = scenario
         scenario.attempts = 2

@@ -22,17 +22,24 @@ enum Paths {
 }
 
 /// A loadkit project in its own temporary directory: `loadkit.yml`, data files and the
-/// warehouse `warehouse.db`, driven through the real `loadkit` binary.
+/// warehouse (`warehouse.db`, or a schema on the test PostgreSQL server), driven through the
+/// real `loadkit` binary.
 final class CLIProject: Sendable {
     let dir: TemporaryDirectory
+    /// The warehouse the config names.
+    let store: TestWarehouse
     var root: String { dir.root }
     var config: String { dir.path("loadkit.yml") }
+    /// The SQLite warehouse file (of a project on SQLite).
     var warehouse: String { dir.path("warehouse.db") }
 
-    /// Creates the directory and writes `yaml` as its `loadkit.yml`.
-    init(yaml: String) throws {
+    /// Creates the directory and writes `yaml` as its `loadkit.yml`; on PostgreSQL its line
+    /// `warehouse: warehouse.db` becomes the test server's schema (``TestWarehouse/configLines``).
+    init(yaml: String, on destination: TestDestination = .sqlite) throws {
         dir = try TemporaryDirectory(prefix: "loadkit-cli")
-        try dir.write("loadkit.yml", yaml)
+        store = try TestWarehouse(destination, in: dir)
+        let text = destination == .sqlite ? yaml : yaml.replacingOccurrences(of: "warehouse: warehouse.db\n", with: store.configLines)
+        try dir.write("loadkit.yml", text)
         try FileManager.default.createDirectory(atPath: dir.path("data"), withIntermediateDirectories: true)
     }
 

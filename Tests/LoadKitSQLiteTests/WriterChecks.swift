@@ -191,3 +191,122 @@ func eventRows(from start: Int64, to end: Int64, count: Int, firstID: Int, offse
 func eventsCSV(_ rows: [EventRow]) -> String {
     "id,ts,v\n" + rows.map { "\($0.0),\($0.1),\($0.2)\n" }.joined()
 }
+
+/// The same checks on a warehouse of either destination (``TestWarehouse``): on SQLite they are
+/// the functions above (rows read back with plain SQL and fingerprinted here); on PostgreSQL the
+/// stored rows are fingerprinted by the destination (whose fingerprints equal SQLite's, see
+/// PostgresWarehouseTests) and the rest is read with plain SQL.
+extension TestWarehouse {
+    /// The fingerprint of `table`'s stored rows where `column` (the partition column or the
+    /// load id column) equals `value`, or of all rows.
+    func storedFingerprint(_ table: TargetTable, where column: String? = nil, equals value: String? = nil) throws -> Fingerprint {
+        if destination == .sqlite { return try LoadKitSQLiteTests.storedFingerprint(location, table, where: column, equals: value) }
+        let db = try open()
+        if let column, let value, column == TargetTable.loadIDColumn {
+            return try db.fingerprint(table: table.name, loadID: value, partitionColumn: nil, partition: nil)
+        }
+        return try db.fingerprint(table: table.name, partitionColumn: column, partition: value)
+    }
+
+    /// The fingerprint of the whole table, or of no rows when it does not exist yet.
+    func tableFingerprint(_ table: TargetTable) throws -> Fingerprint {
+        try tableExists(table.name) ? try storedFingerprint(table) : Fingerprint()
+    }
+
+    /// `_loadkit_ledger` of `table` as stored, run ids and times included, every value as
+    /// text, in a stable order: for checking that nothing changed.
+    func rawLedger(table: String) throws -> [[String?]] {
+        guard try tableExists("_loadkit_ledger") else { return [] }
+        return try query("""
+            SELECT partition_key, load_id, write_mode, rows, fingerprint, source_fingerprint, run_id, loaded_at
+            FROM _loadkit_ledger WHERE table_name = '\(table)' ORDER BY partition_key, load_id
+            """)
+    }
+
+    /// The ledger of `table` without run ids and times.
+    func ledgerRows(table: String) throws -> Set<LedgerRow> {
+        Set(try rawLedger(table: table).map { row in
+            LedgerRow(key: row[0], loadID: row[1] ?? "", writeMode: row[2] ?? "", rows: Int64(row[3] ?? "") ?? -1,
+                      fingerprint: row[4] ?? "", source: row[5] ?? "")
+        })
+    }
+
+    /// Staging and build tables left behind (`_loadkit_stg_…`; on PostgreSQL also a swap's
+    /// `_loadkit_new_…`, TEMP staging tables vanishing with their session).
+    func stagingLeftovers() throws -> [String] {
+        if destination == .sqlite { return try LoadKitSQLiteTests.stagingLeftovers(location) }
+        return try query("""
+            SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+            AND (starts_with(tablename, '\(LoadID.stagingPrefix)') OR starts_with(tablename, '_loadkit_new_')) ORDER BY 1
+            """).compactMap { $0[0] }
+    }
+
+    /// ``expectLedgerMatchesData(_:_:sourceLocation:)`` on this warehouse.
+    func expectLedgerMatchesData(_ table: TargetTable, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        if destination == .sqlite {
+            return try LoadKitSQLiteTests.expectLedgerMatchesData(location, table, sourceLocation: sourceLocation)
+        }
+        let ledger = try ledgerRows(table: table.name)
+        for entry in ledger {
+            let stored: Fingerprint
+            switch (table.writeMode, table.partitioning) {
+            case (.append, _):
+                stored = try storedFingerprint(table, where: TargetTable.loadIDColumn, equals: entry.loadID)
+            case (.replace, let partitioning?):
+                stored = try storedFingerprint(table, where: partitioning.column, equals: entry.partitionKey ?? "")
+            case (.replace, nil):
+                stored = try storedFingerprint(table)
+            }
+            #expect(entry.fingerprint == stored.hex && entry.rows == Int64(stored.rows),
+                    "ledger \(entry) but the stored rows are \(stored)", sourceLocation: sourceLocation)
+        }
+        let quoted = Identifier.quoted(table.name)
+        let covered: [String?]
+        let described: [String?]
+        switch (table.writeMode, table.partitioning) {
+        case (.append, _):
+            covered = try query("SELECT DISTINCT \(Identifier.quoted(TargetTable.loadIDColumn)) FROM \(quoted)").map { $0[0] }
+            described = ledger.map(\.loadID)
+        case (.replace, let partitioning?):
+            covered = try query("SELECT DISTINCT \(Identifier.quoted(partitioning.column)) FROM \(quoted)").map { $0[0] }
+            described = ledger.map(\.partitionKey)
+        case (.replace, nil):
+            covered = try scalar("SELECT count(*) FROM \(quoted)") == "0" ? [] : [nil]
+            described = ledger.map(\.partitionKey)
+        }
+        #expect(Set(described).count == described.count, "two ledger entries for one partition or load id: \(ledger)",
+                sourceLocation: sourceLocation)
+        for key in covered {
+            #expect(described.contains(key), "stored rows of \(key ?? "NULL") have no ledger entry; ledger: \(ledger)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+}
+
+extension TestWarehouse {
+    /// How many load locks some process holds now: SQLite lock files (`<warehouse>.loadkit-locks/`)
+    /// that cannot be locked, PostgreSQL `_loadkit_leases` rows of a run.
+    func heldLoadLocks() throws -> Int {
+        switch destination {
+        case .sqlite:
+            let folder = location + ".loadkit-locks"
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return names.filter { isFlockHeld(folder + "/" + $0) }.count
+        case .postgres:
+            guard try tableExists("_loadkit_leases") else { return 0 }
+            return Int(try scalar("SELECT count(*) FROM _loadkit_leases WHERE holder LIKE 'run %'") ?? "") ?? 0
+        }
+    }
+}
+
+/// Whether some process holds a `flock(2)` lock on the file at `path`.
+private func isFlockHeld(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+        flock(fd, LOCK_UN)
+        return false
+    }
+    return true
+}

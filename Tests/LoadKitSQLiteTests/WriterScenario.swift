@@ -39,6 +39,8 @@ struct KnownPartition: Sendable {
 struct WriterScenario: Sendable, CustomTestStringConvertible {
     var writer: Writer
     var granularity: Granularity?
+    /// The warehouse's destination.
+    var destination: TestDestination = .sqlite
     /// The table's `retry.attempts` (delays of 10 ms): 1, so an injected error fails the run at once.
     var attempts = 1
     /// A forced write strategy (`LOADKIT_WRITE_STRATEGY`); `nil`: the loader's own choice, which
@@ -47,6 +49,19 @@ struct WriterScenario: Sendable, CustomTestStringConvertible {
 
     var testDescription: String {
         "\(writer.rawValue)" + (granularity.map { " by \($0.rawValue)" } ?? "") + (strategy.map { ", \($0.rawValue)" } ?? "")
+            + " on \(destination.testDescription)"
+    }
+
+    /// `scenarios` on every available destination (``TestDestination/available``): all of them
+    /// on SQLite; on PostgreSQL those by hour, by day and unpartitioned. To a destination a
+    /// partition key is opaque text (PostgreSQL names a partition by a hash of it and binds it as
+    /// a literal), so month and year keys exercise nothing the day keys do not, and leaving them
+    /// out keeps the PostgreSQL cases from doubling the suite's time.
+    static func onEveryDestination(_ scenarios: [WriterScenario]) -> [WriterScenario] {
+        TestDestination.available.flatMap { destination in
+            scenarios.filter { destination == .sqlite || $0.granularity == nil || $0.granularity == .day || $0.granularity == .hour }
+                .map { var scenario = $0; scenario.destination = destination; return scenario }
+        }
     }
 
     /// Every writer with every granularity; the whole-table replace without one.
@@ -178,7 +193,7 @@ struct WriterScenario: Sendable, CustomTestStringConvertible {
     /// Creates the project, loads R (not for the whole table) and writes version `version` of
     /// the source.
     func makeProject(version: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> CLIProject {
-        let project = try CLIProject(yaml: yaml)
+        let project = try CLIProject(yaml: yaml, on: destination)
         if writer != .wholeTable {
             try project.write("data/other.csv", eventsCSV(otherRows))
             let setup = try project.load(["--table", "events", "--input", "data/other.csv"], sourceLocation: sourceLocation)

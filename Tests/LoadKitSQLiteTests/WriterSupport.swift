@@ -7,11 +7,16 @@ import Testing
 /// A small events table for writer tests: partitioned by the local day of `ts` in New York.
 struct EventsFixture {
     let dir: TemporaryDirectory
+    /// The SQLite warehouse file (of a fixture on SQLite).
     let warehouse: String
+    /// The warehouse the loader writes to.
+    let store: TestWarehouse
 
-    init() throws {
+    /// A fixture whose loads go to a fresh warehouse on `destination`.
+    init(on destination: TestDestination = .sqlite) throws {
         dir = try TemporaryDirectory()
         warehouse = dir.path("warehouse.db")
+        store = try TestWarehouse(destination, in: dir)
     }
 
     static let schema = try! TableSchema([Column("id", .integer), Column("ts", .timestamp), Column("v", .real)])
@@ -35,7 +40,7 @@ struct EventsFixture {
               identity: URL(fileURLWithPath: path).lastPathComponent, displayName: URL(fileURLWithPath: path).lastPathComponent)
     }
 
-    func loader() throws -> Loader { Loader(destination: try SQLiteDestination(path: warehouse)) }
+    func loader() throws -> Loader { Loader(destination: try store.open()) }
 
     func load(_ table: TargetTable, _ path: String, partition: String? = nil) throws -> LoadResult {
         let scope: LoadRequest.Scope = try partition.map { .partition(try table.partitioning!.scheme.partition(forKey: $0)) } ?? .dynamic

@@ -34,6 +34,13 @@ public enum Identifier {
         }
     }
 
+    /// The name of the index loadkit creates on `column` of `table`: `_loadkit_ix_` and the first
+    /// 24 hex digits of the SHA-256 of `table␀column` (36 bytes whatever the names' lengths, so a
+    /// 63-byte table name never makes PostgreSQL truncate it; unique per table and column).
+    public static func indexName(table: String, column: String) -> String {
+        "_loadkit_ix_" + HashingByteSource.sha256Hex(Array("\(table)\u{0}\(column)".utf8)).prefix(24)
+    }
+
     /// `name` in double quotes with embedded double quotes doubled: `a"b` becomes `"a""b"`.
     /// The name must have passed ``validate(_:what:)``.
     public static func quoted(_ name: String) -> String {

@@ -4,10 +4,12 @@ import Foundation
 /// clock cancels the attempt's ``Cancellation`` when the time is up, which interrupts the
 /// statement its destination runs (``Destination/interrupt()``) and stops the loader at its
 /// next check; the attempt then fails with ``LoadKitError`` `.timeout`, transient, so the
-/// retry policy retries it.
+/// retry policy retries it. The same happens, whatever the limit, when the attempt is cancelled
+/// otherwise (the run stopped by SIGINT or SIGTERM, ``Runner/cancel()``): it then fails with
+/// ``LoadKitError`` `.interrupted`.
 ///
 /// Waits for other runs' locks (a partition's lock, SQLite's write lock) are not interrupted:
-/// they end at `lock_timeout`, and the attempt is then reported as timed out too.
+/// they end at `lock_timeout`, and the attempt is then reported as timed out (or interrupted) too.
 struct AttemptTimeout {
     /// The limit; `nil` runs the attempt without one.
     var limit: Duration?
@@ -20,22 +22,35 @@ struct AttemptTimeout {
     ///   - destination: the worker's destination, interrupted on cancellation (only while
     ///     `body` runs).
     ///   - body: the attempt.
-    /// - Returns: what `body` returns, even when the timer fired as it finished.
+    /// - Returns: what `body` returns, even when it was cancelled as it finished.
     /// - Throws: ``LoadKitError`` `.timeout` (transient) when `body` throws after the timer
-    ///   fired; else what `body` throws.
+    ///   fired, `.interrupted` (terminal) when it throws after another cancellation; else what
+    ///   `body` throws.
     func run<T>(cancellation: Cancellation, destination: any Destination, _ body: () throws -> T) throws -> T {
-        guard let limit else { return try body() }
-        let timer = DispatchWorkItem { cancellation.cancel() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit.seconds, execute: timer)
-        defer { timer.cancel() }
+        let expired = Cancellation()
+        var timer: DispatchWorkItem?
+        if let limit {
+            let item = DispatchWorkItem {
+                expired.cancel()
+                cancellation.cancel()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit.seconds, execute: item)
+            timer = item
+        }
+        defer { timer?.cancel() }
         let target = InterruptTarget(destination: destination)
         do {
             return try cancellation.whileRunning(body, onCancel: { target.destination.interrupt() })
         } catch {
             guard cancellation.isCancelled else { throw error }
-            throw LoadKitError(.timeout,
-                "\(subject): the attempt ran past its timeout of \(Self.format(limit)) and was cancelled; "
-                + "nothing of it was committed (raise the table's timeout: if it needs longer)", isTransient: true)
+            if let limit, expired.isCancelled {
+                throw LoadKitError(.timeout,
+                    "\(subject): the attempt ran past its timeout of \(Self.format(limit)) and was cancelled; "
+                    + "nothing of it was committed (raise the table's timeout: if it needs longer)", isTransient: true)
+            }
+            throw LoadKitError(.interrupted,
+                "\(subject): interrupted (SIGINT or SIGTERM) while it ran and stopped at once (a running statement "
+                + "cancelled); its transaction rolled back, nothing of it was committed (`loadkit rerun --failed` runs it again)")
         }
     }
 

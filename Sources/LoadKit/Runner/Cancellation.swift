@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A request to stop one attempt of a task, made from another thread (the runner's `timeout:`
-/// timer), and the hooks that carry it to the work.
+/// timer, or ``Runner/cancel()`` on SIGINT or SIGTERM), and the hooks that carry it to the work.
 ///
 /// Two paths stop an attempt, because neither alone is enough:
 /// - the **flag** (``isCancelled``, one atomic load) is checked by the ``Loader`` once per batch
@@ -91,4 +91,7 @@ extension LoadKitError.Code {
     public static let cancelled = LoadKitError.Code("task.cancelled")
     /// The attempt ran past its table's `timeout:` and was cancelled (transient: retried).
     public static let timeout = LoadKitError.Code("task.timeout")
+    /// The run was stopped (SIGINT, SIGTERM, ``Runner/cancel()``) while the attempt ran; it was
+    /// cancelled and rolled back (terminal: not retried).
+    public static let interrupted = LoadKitError.Code("task.interrupted")
 }

@@ -7,8 +7,10 @@ import Foundation
 /// Each worker thread opens its own ``Destination`` (one database connection per thread). A
 /// failed item marks the items that depend on it, in the same partition (or, for an
 /// unpartitioned task, in every partition), `upstream_failed`; other partitions go on unless
-/// `failFast`. ``cancel()`` (for SIGINT/SIGTERM) stops taking new items; running attempts end
-/// normally (a load either commits or rolls back) and the run is recorded `interrupted`.
+/// `failFast`. ``cancel()`` (for SIGINT/SIGTERM) stops taking new items and stops the running
+/// attempts at once (their ``Cancellation``: the statement running is interrupted, PostgreSQL
+/// `PQcancel` or SQLite `sqlite3_interrupt`, and the load rolls back); such an attempt is recorded
+/// `interrupted`, its item failed, and the run `interrupted`.
 ///
 /// A task's ``RunTask/timeout`` bounds each attempt: past it the attempt is cancelled
 /// (``Cancellation``, ``Destination/interrupt()``) and fails with ``LoadKitError`` `.timeout`,
@@ -60,6 +62,9 @@ public final class Runner: @unchecked Sendable {
     private let runLog: any RunLog
     private let state = NSCondition()
     private var cancelled = false
+    /// Cancelled by ``cancel()``; each running attempt's own cancellation follows it. A new one
+    /// per run (a cancellation is final). Guarded by `state`.
+    private var runCancellation = Cancellation()
 
     /// Creates a runner.
     /// - Parameters:
@@ -75,12 +80,17 @@ public final class Runner: @unchecked Sendable {
         self.options = options
     }
 
-    /// Stops taking new items; safe to call from any thread or a signal handler's queue.
+    /// Stops taking new items and stops the running attempts: each is cancelled, the statement
+    /// its destination runs is interrupted and its load rolls back (a load whose commit already
+    /// returned stays committed). Safe to call from any thread or a signal handler's queue.
     public func cancel() {
         state.lock()
         cancelled = true
+        let running = runCancellation
         state.broadcast()
         state.unlock()
+        // Outside the lock: interrupting a PostgreSQL statement is a round trip to the server.
+        running.cancel()
     }
 
     // MARK: - Scheduling state (guarded by `state`)
@@ -131,6 +141,7 @@ public final class Runner: @unchecked Sendable {
         remaining = nodes.count
         running = 0
         cancelled = false
+        runCancellation = Cancellation()
         results = []
         pendingRecords = []
         unfinishedAttempts = []
@@ -317,8 +328,10 @@ public final class Runner: @unchecked Sendable {
                                      subject: "table \(task.name), partitions \(first)..\(last) (a batch of \(items.count))")
         let outcomes: [RunTask.Outcome]
         do {
-            outcomes = try timeout.run(cancellation: cancellation, destination: destination) {
-                try task.batchAction!(contexts)
+            outcomes = try following(cancellation) {
+                try timeout.run(cancellation: cancellation, destination: destination) {
+                    try task.batchAction!(contexts)
+                }
             }
             guard outcomes.count == items.count else {
                 throw LoadKitError(.graph, "the batch of \(task.name) returned \(outcomes.count) outcomes for \(items.count) partitions")
@@ -384,8 +397,10 @@ public final class Runner: @unchecked Sendable {
             context.reporter = { observer?.loaded($0, item: item) }
             let result: RunSummary.ItemResult
             do {
-                let outcome = try timeout.run(cancellation: context.cancellation, destination: destination) {
-                    try task.action(context)
+                let outcome = try following(context.cancellation) {
+                    try timeout.run(cancellation: context.cancellation, destination: destination) {
+                        try task.action(context)
+                    }
                 }
                 switch outcome {
                 case .done(let rows):
@@ -399,19 +414,23 @@ public final class Runner: @unchecked Sendable {
                 }
             } catch {
                 let message = "\(error)"
-                (record.status, record.error) = (.failed, message)
+                // Stopped by ``cancel()`` while it ran, like a process killed: `interrupted`.
+                let interrupted = (error as? LoadKitError)?.code == .interrupted
+                (record.status, record.error) = (interrupted ? .interrupted : .failed, message)
                 record.finishedAt = timestamp()
-                let retry = RetryPolicy.isTransient(error) && attempt < task.retry.attempts && !isCancelled
+                let retries = RetryPolicy.isTransient(error) && attempt < task.retry.attempts
                 save(record, id: id, into: &unrecorded)
-                if !retry {
-                    let stopped = isCancelled && RetryPolicy.isTransient(error) && attempt < task.retry.attempts
+                // A run stopped before or during the wait for the retry does not retry.
+                if retries && !isCancelled {
+                    pause(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
+                }
+                if !retries || isCancelled {
                     return (.init(task: item.task, partitionKey: item.partition?.key, status: .failed,
                                   attempts: attempt, rows: 0,
-                                  message: message + (stopped ? " (not retried: the run was interrupted)" : ""),
+                                  message: message + (retries ? " (not retried: the run was interrupted)" : ""),
                                   error: error as? LoadKitError),
                             unrecorded)
                 }
-                pause(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
                 attempt += 1
                 continue
             }
@@ -434,6 +453,12 @@ public final class Runner: @unchecked Sendable {
             // Kept for the run's end, which writes it or reports why it cannot.
             if let id { state.withLock { unfinishedAttempts.append((id, record)) } } else { unrecorded.append(record) }
         }
+    }
+
+    /// Runs `body` with `attempt` cancelled when the run is (``cancel()``).
+    private func following<T>(_ attempt: Cancellation, _ body: () throws -> T) throws -> T {
+        let run = state.withLock { runCancellation }
+        return try run.whileRunning(body, onCancel: { attempt.cancel() })
     }
 
     /// Waits before a retry; ``cancel()`` ends the wait at once (with the real sleeper; an

@@ -83,7 +83,7 @@ extension Loader {
             for (i, result) in try writeBatch(changed.map { requests[$0] }, writer: writer).enumerated() {
                 results[changed[i]] = result
             }
-            try FailPoint.afterCommit.reach(cancellation: first.cancellation)
+            try Self.reachAfterCommit(first.cancellation)
         }
         return results.map { $0! }
     }

@@ -110,9 +110,19 @@ public final class Loader {
             }
             result = try loadFile(request, loadID: loadID, locks: locks)
         }
-        if result.status == .loaded { try FailPoint.afterCommit.reach(cancellation: request.cancellation) }
+        if result.status == .loaded { try Self.reachAfterCommit(request.cancellation) }
         result.loadID = loadID
         return result
+    }
+
+    /// Reaches the failpoint `after_commit`. The load is committed by then, so a cancellation
+    /// (a timeout, SIGINT) only ends an armed `sleep` early: the load still succeeded.
+    static func reachAfterCommit(_ cancellation: Cancellation?) throws {
+        do {
+            try FailPoint.afterCommit.reach(cancellation: cancellation)
+        } catch let error as LoadKitError where error.code == .cancelled {
+            // The sleep ended early; nothing to undo, and the commit stands.
+        }
     }
 
     /// The result of a load whose ledger entry was written from the same source and definition
@@ -299,7 +309,10 @@ public final class Loader {
             }
             result.stagingSeconds = (stagedAt - started).seconds
             result.commitSeconds = (clock.now - stagedAt).seconds
-            try destination.dropStaging(stagingName)
+            // Committed: a staging table that cannot be dropped now (a cancelled statement, a
+            // lost connection) does not fail the load; the next run of this load id rebuilds it,
+            // `gc` drops it.
+            try? destination.dropStaging(stagingName)
             return result
         } catch {
             // The first error wins; a staging table that cannot be dropped now is rebuilt by the

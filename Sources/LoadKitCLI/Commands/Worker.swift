@@ -53,7 +53,8 @@ extension LoadKitCommand {
         func run() throws {
             do {
                 let project = try global.openProject()
-                SignalHandling.install(cancelling: project)
+                SignalHandling.install(cancelling: project,
+                                       message: "stopping: no new tasks; running loads commit or roll back, then exit…")
                 let quiet = global.quiet
                 let summary = try project.work(WorkerOptions(concurrency: concurrency, drain: drain)) { event in
                     if !quiet { FileHandle.standardError.write(Data((Self.line(event) + "\n").utf8)) }

@@ -253,6 +253,12 @@ extension LoadKitConfig {
     private static func schema(_ node: YAMLNode) throws -> TableSchema {
         var columns: [Column] = []
         for (name, value) in try node.mapping(allowed: nil) {
+            // Here, so that the error names the column's own key (`tables.T.columns.NAME`).
+            do {
+                try Identifier.validate(name, what: "column name")
+            } catch let error as LoadKitError {
+                throw value.error(error.message)
+            }
             if case .mapping = value.node {
                 var type: ColumnType?
                 var nullTokens: [String]?
@@ -280,7 +286,14 @@ extension LoadKitConfig {
         var zone = timeZone
         for (key, value) in try node.mapping(allowed: partitionKeys) {
             switch key {
-            case "column": column = try value.nonEmptyString()
+            case "column":
+                let name = try value.nonEmptyString()
+                do {
+                    try Identifier.validate(name, what: "partition column name")
+                } catch let error as LoadKitError {
+                    throw value.error(error.message)
+                }
+                column = name
             case "granularity": granularity = try value.oneOf(Granularity.self)
             case "from": from = value
             default: zone = try Self.zone(value)
