@@ -112,6 +112,15 @@ extension Project {
         return QueuedRun(runID: runID, status: status, tasks: tasks)
     }
 
+    /// The tasks of a queued run that have not ended (`queued` or `running`), for `runs show`;
+    /// empty for a local run or a SQLite warehouse.
+    /// - Throws: the database's error.
+    public func pendingTasks(ofRun runID: String) throws -> [QueuedTaskStatus] {
+        guard try Warehouse(config: config).isPostgres else { return [] }
+        let destination = try Warehouse(config: config).open()
+        return try Warehouse.queue(on: destination).tasks(runID: runID).filter { $0.state == .queued || $0.state == .running }
+    }
+
     /// Claims and runs queued tasks, as `loadkit worker` does, until ``cancel()`` (SIGTERM) or,
     /// with `options.drain`, until no task is queued or running.
     /// - Parameter observer: told about every claim and every ended attempt (from worker threads).

@@ -19,7 +19,9 @@ extension LoadKitCommand {
                 [attempt]}; a run is {"runId", "parentRunId", "command", "args", \
                 "startedAt", "finishedAt", "status", "failures": [attempt]}, an attempt \
                 {"table", "partition", "attempt", "status", "startedAt", "finishedAt", \
-                "rows", "error"}, plus "worker" (host, pid, thread) for a queued run's.
+                "rows", "error"}, plus "worker" (host, pid, thread) for a queued run's; show \
+                adds "pending": [{"table", "partition", "state", "worker"}], the tasks of a \
+                queued run that have not ended.
                 """,
             subcommands: [List.self, Show.self, Dismiss.self],
             defaultSubcommand: List.self
@@ -104,15 +106,29 @@ extension LoadKitCommand {
 
             func run() throws {
                 do {
-                    let (run, attempts) = try global.openProject().runRecord(runID)
+                    let project = try global.openProject()
+                    let (run, attempts) = try project.runRecord(runID)
+                    // A queued run's tasks that no attempt has ended yet (SPEC.md §8).
+                    let pending = run.status == "running" ? try project.pendingTasks(ofRun: runID) : []
                     if global.json {
-                        struct Report: Encodable { var run: RunInfo; var attempts: [AttemptInfo] }
-                        try JSONOutput.print(Report(run: run, attempts: attempts))
+                        struct Task: Encodable { var table: String; var partition: String?; var state: String; var worker: String? }
+                        struct Report: Encodable {
+                            var run: RunInfo; var attempts: [AttemptInfo]; var pending: [Task]?
+                        }
+                        try JSONOutput.print(Report(run: run, attempts: attempts, pending: pending.isEmpty ? nil : pending.map {
+                            Task(table: $0.table, partition: $0.partitionKey, state: $0.state.rawValue,
+                                 worker: $0.state == .running ? $0.worker : nil)
+                        }))
                         return
                     }
                     print(Runs.line(run))
                     print("  finished \(run.finishedAt ?? "-")")
                     attempts.forEach { print(Runs.line($0)) }
+                    for task in pending {
+                        print("  \(task.state.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(task.table)"
+                              + (task.partitionKey.map { " \($0)" } ?? "")
+                              + (task.state == .running ? task.worker.map { " on \($0)" } ?? "" : " (on the queue)"))
+                    }
                 } catch {
                     throw ExitStatus.report(error)
                 }

@@ -50,6 +50,9 @@ struct QueueWorkerTests {
 
         let status = try pg.json(["status", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-30"])
         #expect((status["counts"] as? [String: Int])?["queued"] == 30, "\(status)")
+        let pending = try pg.json(["runs", "show", runID])["pending"] as? [[String: Any]] ?? []
+        #expect(pending.count == 31 && pending.allSatisfy { $0["state"] as? String == "queued" },
+                "runs show lists the tasks no worker has run yet")
 
         let workers = try (0..<3).map { _ in try pg.start(["worker", "--drain", "--concurrency", "1", "--json"]) }
         let results = workers.map { $0.wait() }
