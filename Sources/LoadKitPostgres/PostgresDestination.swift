@@ -170,10 +170,14 @@ public final class PostgresDestination: WarehouseDestination {
         ColumnType.allCases.first { $0.sqlType == sqlType }.map(PostgresDialect.sqlType) ?? sqlType
     }
 
-    /// The SQLite-style type name of a PostgreSQL type, for comparing declarations.
+    /// The SQLite-style type name of a PostgreSQL type, for comparing declarations; any type
+    /// that is not one loadkit makes keeps PostgreSQL's own lower-case name, so that it never
+    /// passes for one of loadkit's (`real`, PostgreSQL's 4-byte float, is not loadkit's `REAL`,
+    /// stored as `double precision`; `integer` is not `bigint`): a target made by hand with such
+    /// a column is refused as a schema mismatch instead of rounding or overflowing values.
     static func loadKitType(_ postgresType: String) -> String {
         ColumnType.allCases.first { PostgresDialect.sqlType($0) == postgresType }?.sqlType
-            ?? (postgresType == "timestamp with time zone" ? "TIMESTAMP" : postgresType.uppercased())
+            ?? (postgresType == "timestamp with time zone" ? "TIMESTAMP" : postgresType)
     }
 
     /// The declared types of stored columns, for encoding rows and decoding results.

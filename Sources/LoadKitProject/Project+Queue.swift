@@ -112,13 +112,13 @@ extension Project {
         return QueuedRun(runID: runID, status: status, tasks: tasks)
     }
 
-    /// The tasks of a queued run that have not ended (`queued` or `running`), for `runs show`;
-    /// empty for a local run or a SQLite warehouse.
+    /// The tasks of a queued run still waiting on the queue (`queued`: no attempt running), for
+    /// `runs show` (a running task shows as its attempt); empty for a local run or SQLite.
     /// - Throws: the database's error.
     public func pendingTasks(ofRun runID: String) throws -> [QueuedTaskStatus] {
         guard try Warehouse(config: config).isPostgres else { return [] }
         let destination = try Warehouse(config: config).open()
-        return try Warehouse.queue(on: destination).tasks(runID: runID).filter { $0.state == .queued || $0.state == .running }
+        return try Warehouse.queue(on: destination).tasks(runID: runID).filter { $0.state == .queued }
     }
 
     /// Claims and runs queued tasks, as `loadkit worker` does, until ``cancel()`` (SIGTERM) or,

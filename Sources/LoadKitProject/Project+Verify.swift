@@ -176,6 +176,12 @@ extension Project {
         /// the scratch: the sentinels, or every other row of a whole copy or in place), only
         /// after the last step: any earlier change would still show there.
         func observe(_ name: String, note: String, exercised: Bool = true, scope: Bool = false) throws {
+            // Ctrl-C or SIGTERM (``cancel()``): stop after the step that was running; verify's
+            // caller then drops its scratch copy.
+            if isStopping {
+                throw LoadKitError(.cancelled, "verify was interrupted during its \(name) step and stopped there; "
+                    + "its scratch copy is dropped (with --in-place, what its steps loaded stays loaded)")
+            }
             let destination = try Warehouse(config: config).open()
             let (part, mine) = try measure(destination)
             var problems: [String] = []

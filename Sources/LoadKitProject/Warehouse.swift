@@ -30,6 +30,15 @@ package struct Warehouse: Sendable {
                 + "or a PostgreSQL URI such as postgres://user@host:5432/db")
         }
         guard !location.isEmpty else { throw UsageError("the warehouse path is empty") }
+        if Self.isKeywordConnectionString(location) {
+            // Taken as a file name it would create a SQLite file named after it, and record it
+            // (with any password in it) in the run log.
+            let masked = location.replacingOccurrences(of: #"password\s*=\s*('[^']*'|\S+)"#, with: "password=***",
+                                                       options: [.regularExpression, .caseInsensitive])
+            throw UsageError("warehouse '\(masked)' is a libpq key=value connection string; write it as a URI "
+                + "(postgres://user@host:5432/db; libpq's PG* variables and ~/.pgpass apply, so the password "
+                + "need not be in it)")
+        }
         self.location = location
         self.lockTimeout = lockTimeout
         self.schema = schema
@@ -49,6 +58,14 @@ package struct Warehouse: Sendable {
         let scheme = text[..<colon.lowerBound]
         return !scheme.isEmpty && scheme.first!.isLetter
             && scheme.allSatisfy { $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }
+    }
+
+    /// Whether `text` looks like a libpq key=value connection string (`host=db dbname=wh`,
+    /// PostgreSQL manual §34.1.1) rather than a path: it starts with one of libpq's keywords and
+    /// `=`.
+    package static func isKeywordConnectionString(_ text: String) -> Bool {
+        text.range(of: #"^\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|connect_timeout|application_name|options)\s*="#,
+                   options: [.regularExpression, .caseInsensitive]) != nil
     }
 
     /// Whether `text` is a PostgreSQL URI (`postgres://` or `postgresql://`, any case).

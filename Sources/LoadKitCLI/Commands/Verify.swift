@@ -138,6 +138,8 @@ extension LoadKitCommand {
                     return
                 }
                 project.crashStepExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+                SignalHandling.install(cancelling: project,
+                                       message: "interrupted: stopping verify after its running step (its scratch copy is dropped)…")
                 let report = try project.verify(table, partition: partition, inPlace: inPlace)
                 if global.json {
                     try JSONOutput.print(report)
