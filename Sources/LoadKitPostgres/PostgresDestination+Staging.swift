@@ -56,6 +56,20 @@ extension PostgresDestination {
     ///   `DELETE`, `target.unsupported` when no partition of the table accepts some rows; else
     ///   ``PostgresError``. Then nothing changed.
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
+        do {
+            try stagedCommit(plan, beforeCommit: beforeCommit)
+        } catch let error as PostgresError where error.sqlState == "23503" && !inLoadTransaction {
+            // A DEFERRABLE INITIALLY DEFERRED foreign key is checked at COMMIT, after the DELETE
+            // and INSERT: referencing rows point at keys the new rows no longer have.
+            let server = error.message + (error.detail.map { " (\($0))" } ?? "")
+            throw LoadKitError(.referencedRows,
+                "table '\(plan.table.name)' in \(location) (schema \(schema)): \(server); a deferred foreign key checked at "
+                + "the commit refused the load's new rows (rows elsewhere reference keys they no longer have); nothing was "
+                + "changed. Update or delete the referencing rows, or load data that keeps the keys they reference")
+        }
+    }
+
+    private func stagedCommit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
         try writing {
             let table = plan.table
             let target = qualified(table.name)

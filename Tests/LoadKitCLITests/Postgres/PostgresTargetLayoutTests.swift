@@ -111,6 +111,19 @@ struct PostgresTargetLayoutTests {
             """)
         #expect(try project.json(Self.load5)["status"] as? String == "loaded")
         #expect(try project.fingerprint() == project.cleanFingerprint([Self.load5]))
+
+        // Deferred, and the new rows drop a referenced key: refused at COMMIT, said as such.
+        _ = try project.warehouse.query("INSERT INTO notes VALUES ('2024-01-05', 3)")
+        let kept = try project.fingerprint()
+        try project.day("2024-01-05", rows: 2, offset: 3.5)
+        let deferred = try project.json(Self.load5, status: 1)
+        let refusal = try #require(deferred["error"] as? [String: Any])
+        #expect(refusal["code"] as? String == "target.referenced", "\(deferred)")
+        let said = refusal["message"] as? String ?? ""
+        for fact in ["table 'events'", "deferred foreign key", "nothing was changed"] {
+            #expect(said.contains(fact), "\(fact): \(said)")
+        }
+        #expect(try project.fingerprint() == kept)
     }
 
     @Test("An UNLOGGED table, partition or partitioned table is refused (target.unsupported, exit 1) naming it and SET LOGGED; nothing changes; once logged it loads")
