@@ -104,7 +104,7 @@ extension PostgresDestination: RunLog {
 
     public func runs(limit: Int, failedOnly: Bool) throws -> [RunRecord] {
         guard catalogReady else { return [] }
-        let filter = failedOnly ? " WHERE status = 'failed'" : ""
+        let filter = failedOnly ? " WHERE status IN ('failed', 'interrupted')" : ""
         return try connection.query(selectRuns + filter + " ORDER BY started_at DESC, seq DESC LIMIT $1", [String(limit)])
             .compactMap(Self.runRecord)
     }

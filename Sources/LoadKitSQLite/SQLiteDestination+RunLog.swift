@@ -140,7 +140,7 @@ extension SQLiteDestination: RunLog {
 
     public func runs(limit: Int, failedOnly: Bool) throws -> [RunRecord] {
         guard try hasRunLog() else { return [] }
-        let filter = failedOnly ? " WHERE status = 'failed'" : ""
+        let filter = failedOnly ? " WHERE status IN ('failed', 'interrupted')" : ""
         return try connection.query(Self.selectRuns + filter + " ORDER BY started_at DESC, rowid DESC LIMIT ?",
                                     [.integer(Int64(limit))]).compactMap(Self.runRecord)
     }

@@ -154,7 +154,7 @@ public protocol RunLog: AnyObject {
     func dismissRun(_ runID: String, at: String) throws
     /// The run with this id.
     func run(_ runID: String) throws -> RunRecord?
-    /// Runs, newest first; only failed ones when `failedOnly`.
+    /// Runs, newest first; only failed and interrupted ones when `failedOnly`.
     func runs(limit: Int, failedOnly: Bool) throws -> [RunRecord]
     /// A run's attempts in the order they were recorded.
     func attempts(runID: String) throws -> [AttemptRecord]

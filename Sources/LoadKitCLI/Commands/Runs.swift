@@ -11,7 +11,7 @@ extension LoadKitCommand {
             discussion: """
                 Examples:
                   loadkit runs                  the 20 newest runs
-                  loadkit runs --failed         failed runs, with their failed tasks and errors
+                  loadkit runs --failed         failed or interrupted runs and their errors
                   loadkit runs show RUN_ID      one run with every attempt
                   loadkit runs dismiss RUN_ID   stop counting a run's failures
 
@@ -58,7 +58,7 @@ extension LoadKitCommand {
 
             @OptionGroup var global: GlobalOptions
 
-            @Flag(name: .long, help: "Only failed runs, with their failed tasks and errors.")
+            @Flag(name: .long, help: "Only failed and interrupted runs, with their failed tasks and errors.")
             var failed = false
 
             @Option(name: .long, help: "How many runs at most.")
