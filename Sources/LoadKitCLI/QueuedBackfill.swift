@@ -66,18 +66,15 @@ struct QueuedBackfill {
     /// waiting (the run stays queued) and exits 1.
     private func follow(_ runID: String) throws -> RunSummary {
         let stop = StopFlag()
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.set() }
-            source.resume()
-            stop.sources.append(source)
+        SignalHandling.install { stop.set() }
+        guard let follower = try QueuedRunFollower(project, runID: runID) else {
+            throw LoadKitError(.graph, "run \(runID) is not in the run log")
         }
         let started = ContinuousClock.now
         let isTerminal = isatty(STDERR_FILENO) != 0
         var lastLine = ContinuousClock.now - .seconds(10)
         while true {
-            guard let run = try project.queuedRun(runID) else {
+            guard let run = try follower.poll() else {
                 throw LoadKitError(.graph, "run \(runID) is no longer on the queue")
             }
             let elapsed = (ContinuousClock.now - started).seconds
@@ -115,7 +112,6 @@ struct QueuedBackfill {
 private final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var flag = false
-    var sources: [any DispatchSourceSignal] = []
     func set() { lock.withLock { flag = true } }
     var isSet: Bool { lock.withLock { flag } }
 }

@@ -109,13 +109,19 @@ enum SignalHandling {
     ///   loads finish, SPEC.md §8; a local run rolls them back).
     static func install(cancelling project: Project,
                         message: String = "interrupted: stopping the running loads (rolled back)…") {
+        install {
+            FileHandle.standardError.write(Data("\nloadkit: \(message)\n".utf8))
+            project.cancel()
+        }
+    }
+
+    /// Runs `onSignal` (on a dispatch queue) for each SIGINT or SIGTERM instead of their default
+    /// action.
+    static func install(_ onSignal: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\nloadkit: \(message)\n".utf8))
-                project.cancel()
-            }
+            source.setEventHandler(handler: onSignal)
             source.resume()
             sources.append(source)
         }

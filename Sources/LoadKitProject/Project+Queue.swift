@@ -98,26 +98,16 @@ extension Project {
     /// failed, else `success`, as a local backfill of the same range would end.
     /// - Throws: ``UsageError`` for a SQLite warehouse; the database's error.
     public func queuedRun(_ runID: String) throws -> QueuedRun? {
-        try requireQueue("backfill --queue --wait")
-        let destination = try Warehouse(config: config).open()
-        let queue = try Warehouse.queue(on: destination)
-        try queue.closeFinishedRuns()
-        guard let run = try destination.run(runID) else { return nil }
-        let ids = try (run.plan ?? []).map { try taskID($0.table, partition: $0.partition) }
-        let tasks = ids.isEmpty ? try queue.tasks(runID: runID) : try queue.latestTasks(ids, preferring: runID)
-        guard !tasks.isEmpty else { return nil }
-        let states = Set(tasks.map(\.state))
-        let status: RunStatus = states.contains(.queued) || states.contains(.running) ? .running
-            : states.contains(.failed) || states.contains(.upstreamFailed) ? .failed : .success
-        return QueuedRun(runID: runID, status: status, tasks: tasks)
+        try QueuedRunFollower(self, runID: runID)?.poll()
     }
 
     /// The tasks of a queued run still waiting on the queue (`queued`: no attempt running), for
     /// `runs show` (a running task shows as its attempt); empty for a local run or SQLite.
     /// - Throws: the database's error.
     public func pendingTasks(ofRun runID: String) throws -> [QueuedTaskStatus] {
-        guard try Warehouse(config: config).isPostgres else { return [] }
-        let destination = try Warehouse(config: config).open()
+        let warehouse = try Warehouse(config: config)
+        guard warehouse.isPostgres else { return [] }
+        let destination = try warehouse.open()
         return try Warehouse.queue(on: destination).tasks(runID: runID).filter { $0.state == .queued }
     }
 
@@ -178,7 +168,7 @@ extension Project {
     }
 
     /// The task id of (table, partition): the load id of its partition, or of the whole table.
-    private func taskID(_ table: String, partition: String?) throws -> String {
+    package func taskID(_ table: String, partition: String?) throws -> String {
         let mode = try config.requireTable(table).write
         return LoadID.make(table: table, mode: mode, scope: partition.map { .partition($0) } ?? .table)
     }
@@ -191,5 +181,38 @@ extension Project {
                 + "_loadkit_tasks table is the queue workers on several machines share; a SQLite warehouse is one "
                 + "file on one machine: run `loadkit backfill` without --queue there")
         }
+    }
+}
+
+/// Follows one queued run (``Project/queuedRun(_:)``, `backfill --queue --wait`): the
+/// connection and the run's task ids are read once, then ``poll()`` reads the tasks' states as
+/// often as the caller asks.
+package final class QueuedRunFollower {
+    private let runID: String
+    private let queue: any WorkQueue
+    private let taskIDs: [String]
+
+    /// `nil` when `runID` is no run of the warehouse.
+    /// - Throws: ``UsageError`` for a SQLite warehouse; the database's error.
+    package init?(_ project: Project, runID: String) throws {
+        try project.requireQueue("backfill --queue --wait")
+        let destination = try Warehouse(config: project.config).open()
+        guard let run = try destination.run(runID) else { return nil }
+        self.runID = runID
+        queue = try Warehouse.queue(on: destination)
+        taskIDs = try (run.plan ?? []).map { try project.taskID($0.table, partition: $0.partition) }
+    }
+
+    /// The run's tasks now, and its status (see ``Project/queuedRun(_:)``); `nil` when it has
+    /// no task.
+    /// - Throws: the database's error.
+    package func poll() throws -> QueuedRun? {
+        try queue.closeFinishedRuns()
+        let tasks = taskIDs.isEmpty ? try queue.tasks(runID: runID) : try queue.latestTasks(taskIDs, preferring: runID)
+        guard !tasks.isEmpty else { return nil }
+        let states = Set(tasks.map(\.state))
+        let status: RunStatus = states.contains(.queued) || states.contains(.running) ? .running
+            : states.contains(.failed) || states.contains(.upstreamFailed) ? .failed : .success
+        return QueuedRun(runID: runID, status: status, tasks: tasks)
     }
 }

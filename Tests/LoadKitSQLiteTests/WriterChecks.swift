@@ -1,6 +1,6 @@
 import Foundation
 import LoadKit
-import LoadKitSQLite
+@testable import LoadKitSQLite
 import LoadKitTesting
 import Testing
 
@@ -291,22 +291,10 @@ extension TestWarehouse {
         case .sqlite:
             let folder = location + ".loadkit-locks"
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            return names.filter { isFlockHeld(folder + "/" + $0) }.count
+            return names.filter { LoadLockFile.isHeld(path: folder + "/" + $0) }.count
         case .postgres:
             guard try tableExists("_loadkit_leases") else { return 0 }
             return Int(try scalar("SELECT count(*) FROM _loadkit_leases WHERE holder LIKE 'run %'") ?? "") ?? 0
         }
     }
-}
-
-/// Whether some process holds a `flock(2)` lock on the file at `path`.
-private func isFlockHeld(_ path: String) -> Bool {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-        flock(fd, LOCK_UN)
-        return false
-    }
-    return true
 }

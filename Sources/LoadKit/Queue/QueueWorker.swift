@@ -239,9 +239,9 @@ public final class QueueWorker: @unchecked Sendable {
             case .skipped(let reason): (rows, skipReason) = (0, reason)
             }
             if try connection.queue.finish(claim, as: .done, rows: rows, message: skipReason) {
-                record(claim, .done, rows: rows, message: skipReason)
+                report(claim, .done, rows: rows, message: skipReason)
             } else {
-                record(claim, nil, rows: 0, message: nil)
+                report(claim, nil, rows: 0, message: nil)
             }
             state.withLock { _ = lostTokens.remove(claim.token) }
             return nil
@@ -256,7 +256,7 @@ public final class QueueWorker: @unchecked Sendable {
     private func record(_ error: any Error, claim: TaskClaim, on queue: any WorkQueue) throws {
         defer { state.withLock { _ = lostTokens.remove(claim.token) } }
         if state.withLock({ lostTokens.contains(claim.token) }) || (error as? LoadKitError)?.code == .leaseLost {
-            record(claim, nil, rows: 0, message: "\(error)")
+            report(claim, nil, rows: 0, message: "\(error)")
             return
         }
         let message = "\(error)"
@@ -266,14 +266,14 @@ public final class QueueWorker: @unchecked Sendable {
         if RetryPolicy.isTransient(error) && (claim.attempt < claim.maxAttempts || isStopping) {
             // Given back at once when stopping (SIGTERM), else after the backoff.
             if try queue.retry(claim, after: delay, error: message) {
-                record(claim, .queued, rows: 0, message: message)
+                report(claim, .queued, rows: 0, message: message)
             } else {
-                record(claim, nil, rows: 0, message: message)
+                report(claim, nil, rows: 0, message: message)
             }
         } else if try queue.finish(claim, as: .failed, rows: 0, message: message) {
-            record(claim, .failed, rows: 0, message: message)
+            report(claim, .failed, rows: 0, message: message)
         } else {
-            record(claim, nil, rows: 0, message: message)
+            report(claim, nil, rows: 0, message: message)
         }
     }
 
@@ -282,7 +282,7 @@ public final class QueueWorker: @unchecked Sendable {
     }
 
     /// Counts an ended attempt and tells the observer; `state` `nil` is a lost lease.
-    private func record(_ claim: TaskClaim, _ ended: QueuedTaskState?, rows: Int, message: String?) {
+    private func report(_ claim: TaskClaim, _ ended: QueuedTaskState?, rows: Int, message: String?) {
         state.withLock {
             switch ended {
             case .done: summary.done += 1
