@@ -62,6 +62,16 @@ extension PostgresDestination: RunLog {
             """, [a.status.rawValue, a.finishedAt, a.rows.map(String.init), a.error, String(id)])
     }
 
+    public func writeAttempts(inserting: [AttemptRecord], updating: [(id: Int64, record: AttemptRecord)]) throws -> [Int64] {
+        if inserting.isEmpty && updating.isEmpty { return [] }
+        try prepareCatalog()
+        return try connection.transaction {
+            let ids = try inserting.map { try startAttempt($0) }
+            for (id, a) in updating { try finishAttempt(id, a) }
+            return ids
+        }
+    }
+
     public func record(_ attempts: [AttemptRecord]) throws {
         if attempts.isEmpty { return }
         try prepareCatalog()

@@ -6,8 +6,9 @@ import LoadKit
 /// `interrupted` by whoever looks next on the same host (``reapDeadRuns(now:)``), and the
 /// run's plan (JSON), so `rerun` finds the items a killed run never started.
 ///
-/// Every write is its own short `BEGIN IMMEDIATE` transaction: an attempt is recorded when it
-/// starts and updated when it ends, so `kill -9` at any moment leaves both behind.
+/// Every write is a short `BEGIN IMMEDIATE` transaction: an attempt is recorded when it starts
+/// and updated when it ends (the runner groups these, ``writeAttempts(inserting:updating:)``), so
+/// `kill -9` while an attempt loads leaves it behind.
 extension SQLiteDestination: RunLog {
     public func startRun(_ run: RunRecord) throws {
         try prepareCatalog()
@@ -85,13 +86,30 @@ extension SQLiteDestination: RunLog {
     }
 
     public func finishAttempt(_ id: Int64, _ a: AttemptRecord) throws {
-        try explainingFaults { try connection.transaction {
-            try runLogStatement("""
-                UPDATE _loadkit_attempts SET status = ?, finished_at = ?, rows = ?, error = ? WHERE rowid = ?
-                """).execute([.text(a.status.rawValue), a.finishedAt.map(Value.text) ?? .null,
-                              a.rows.map { .integer(Int64($0)) } ?? .null, a.error.map(Value.text) ?? .null,
-                              .integer(id)])
-        } }
+        try explainingFaults { try connection.transaction { try updateAttempt(id, a) } }
+    }
+
+    private func updateAttempt(_ id: Int64, _ a: AttemptRecord) throws {
+        try runLogStatement("""
+            UPDATE _loadkit_attempts SET status = ?, finished_at = ?, rows = ?, error = ? WHERE rowid = ?
+            """).execute([.text(a.status.rawValue), a.finishedAt.map(Value.text) ?? .null,
+                          a.rows.map { .integer(Int64($0)) } ?? .null, a.error.map(Value.text) ?? .null,
+                          .integer(id)])
+    }
+
+    public func writeAttempts(inserting: [AttemptRecord], updating: [(id: Int64, record: AttemptRecord)]) throws -> [Int64] {
+        if inserting.isEmpty && updating.isEmpty { return [] }
+        return try explainingFaults {
+            try prepareCatalog()
+            return try connection.transaction {
+                let ids = try inserting.map { a in
+                    try insertAttempt(a)
+                    return connection.lastInsertRowID
+                }
+                for (id, a) in updating { try updateAttempt(id, a) }
+                return ids
+            }
+        }
     }
 
     public func record(_ attempts: [AttemptRecord]) throws {

@@ -132,9 +132,10 @@ public struct AttemptRecord: Sendable, Hashable {
 
 /// Where runs and attempts are recorded (the `_loadkit_runs` and `_loadkit_attempts` tables).
 ///
-/// Attempts are written when they start (status `running`) and updated when they end, each in
-/// a transaction of its own, so a process killed at any moment leaves its run and attempts
-/// behind; whoever looks next (``reapDeadRuns(now:)``) marks them `interrupted`.
+/// Attempts are written when they start (status `running`) and updated when they end, so a
+/// process killed while an attempt changes the warehouse leaves its run and attempts behind;
+/// whoever looks next (``reapDeadRuns(now:)``) marks them `interrupted`. The runner groups these
+/// writes (``writeAttempts(inserting:updating:)``; see ``Runner``).
 public protocol RunLog: AnyObject {
     /// Records a new run as `running`, with its plan; first marks as `interrupted` the runs of
     /// this host whose process has died without finishing.
@@ -145,6 +146,12 @@ public protocol RunLog: AnyObject {
     func finishAttempt(_ id: Int64, _ attempt: AttemptRecord) throws
     /// Records attempts that start and end at once (upstream_failed ones), in one transaction.
     func record(_ attempts: [AttemptRecord]) throws
+    /// Writes a group of attempt changes in one transaction: inserts `inserting` (new attempts,
+    /// running or already ended) and updates the attempts `updating` names by the ids this
+    /// method or ``startAttempt(_:)`` returned. The runner's journal writes through this.
+    /// - Returns: the ids of `inserting`, in order.
+    /// - Throws: the destination's error; nothing is written then.
+    func writeAttempts(inserting: [AttemptRecord], updating: [(id: Int64, record: AttemptRecord)]) throws -> [Int64]
     /// Sets a run's status and finish time; attempts of it still `running` become `interrupted`.
     func finishRun(_ runID: String, status: RunStatus, finishedAt: String) throws
     /// Marks `interrupted` every run still `running` whose process (on this host) is gone, and
@@ -161,4 +168,17 @@ public protocol RunLog: AnyObject {
     /// For each (table, partition, input), its most recent attempt over all runs, leaving out
     /// runs whose failures were dismissed.
     func latestAttempts() throws -> [AttemptRecord]
+}
+
+extension RunLog {
+    /// Writes the group one record at a time (``startAttempt(_:)``, ``finishAttempt(_:_:)``),
+    /// each in a transaction of its own: a run log that can do better (SQLite, PostgreSQL)
+    /// writes the group in one.
+    /// - Returns: the ids of `inserting`, in order.
+    /// - Throws: the first error; what was written before it stays written.
+    public func writeAttempts(inserting: [AttemptRecord], updating: [(id: Int64, record: AttemptRecord)]) throws -> [Int64] {
+        let ids = try inserting.map { try startAttempt($0) }
+        for (id, record) in updating { try finishAttempt(id, record) }
+        return ids
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A unit of work of the runner: one table's load (or transform, or any closure) for one
 /// partition, or once per run for an unpartitioned task.
 ///
@@ -70,10 +72,24 @@ public struct TaskContext {
     public var attempt: Int
     /// Reload even what is already loaded from an unchanged source.
     public var force: Bool
-    /// This worker's destination (one connection per worker thread).
-    public var destination: any Destination
-    /// A loader over ``destination``.
-    public var loader: Loader
+    /// This worker's destination (one connection per worker thread). The first use of it (or
+    /// of ``loader``) in an attempt makes the attempt's start record durable before the task can
+    /// change the warehouse (see ``Runner``); a task that writes elsewhere and should leave its
+    /// attempt behind when killed reads it first.
+    public var destination: any Destination {
+        get { firstUse?.happen(); return storedDestination }
+        set { storedDestination = newValue }
+    }
+    /// A loader over ``destination``; its first use is a use of ``destination``.
+    public var loader: Loader {
+        get { firstUse?.happen(); return storedLoader }
+        set { storedLoader = newValue }
+    }
+    private var storedDestination: any Destination
+    private var storedLoader: Loader
+    /// Called once, at the first use of ``destination`` or ``loader``: the runner's journal
+    /// writes the attempt's start there.
+    var firstUse: FirstUse?
     /// The input file the item names (`load --input FILE`), else `nil`.
     public var input: String?
     /// Cancelled by the runner when the attempt runs past the task's ``RunTask/timeout``: pass
@@ -88,4 +104,37 @@ public struct TaskContext {
 
     /// Passes a load's result to the runner's observer.
     public func report(_ result: LoadResult) { reporter?(result) }
+
+    init(partition: Partition?, runID: String, attempt: Int, force: Bool, destination: any Destination,
+         loader: Loader, input: String?) {
+        self.partition = partition
+        self.runID = runID
+        self.attempt = attempt
+        self.force = force
+        self.storedDestination = destination
+        self.storedLoader = loader
+        self.input = input
+    }
+
+    /// A hook run once, however often the context (a value) was copied, from whichever thread
+    /// uses it first.
+    final class FirstUse: @unchecked Sendable {
+        private let lock = NSLock()
+        private var action: (() -> Void)?
+        private var didHappen = false
+        /// Whether ``happen()`` was called.
+        var happened: Bool { lock.withLock { didHappen } }
+
+        init(_ action: @escaping () -> Void) { self.action = action }
+
+        func happen() {
+            let run: (() -> Void)? = lock.withLock {
+                guard !didHappen else { return nil }
+                didHappen = true
+                defer { action = nil }
+                return action
+            }
+            run?()
+        }
+    }
 }

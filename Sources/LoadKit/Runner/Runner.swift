@@ -19,6 +19,11 @@ import Foundation
 /// them as one attempt of ``RunTask/batchAction`` (one attempt record per item); a batch that
 /// fails commits nothing and its items are run again one by one, each with its retry policy.
 ///
+/// Attempt records are written in groups (one transaction every 10 ms at most), and at once
+/// where a crash would otherwise lose a fact: an attempt's start before its task first uses
+/// ``TaskContext/destination`` or ``TaskContext/loader``, its end when it used them or failed, and
+/// everything before the run's status is written.
+///
 /// ```swift
 /// let runner = Runner(graph: try TaskGraph([airlines, flights]),
 ///                     destinations: { try SQLiteDestination(path: "warehouse.db") },
@@ -70,7 +75,7 @@ public final class Runner: @unchecked Sendable {
     /// - Parameters:
     ///   - graph: the tasks.
     ///   - destinations: opens a destination for one worker thread.
-    ///   - runLog: where runs and attempts are recorded (used under the runner's lock).
+    ///   - runLog: where runs and attempts are recorded (during a run, from one thread at a time).
     ///   - options: concurrency, force, fail-fast, sleeper, clock.
     public init(graph: TaskGraph, destinations: @escaping @Sendable () throws -> any Destination,
                 runLog: any RunLog, options: Options = Options()) {
@@ -111,8 +116,6 @@ public final class Runner: @unchecked Sendable {
     private var remaining = 0
     private var running = 0
     private var results: [RunSummary.ItemResult] = []
-    private var pendingRecords: [AttemptRecord] = []
-    private var lastFlush = ContinuousClock.now
     private var progress = RunProgress(done: 0, total: 0, rows: 0, failed: 0, skipped: 0, elapsed: 0)
     private var startedAt = ContinuousClock.now
 
@@ -143,17 +146,17 @@ public final class Runner: @unchecked Sendable {
         cancelled = false
         runCancellation = Cancellation()
         results = []
-        pendingRecords = []
-        unfinishedAttempts = []
         progress = RunProgress(done: 0, total: nodes.count, rows: 0, failed: 0, skipped: 0, elapsed: 0)
         state.unlock()
 
+        let journal = AttemptJournal(runLog: runLog)
+        journal.open()
         let workers = min(options.concurrency, max(1, nodes.count))
         let group = DispatchGroup()
         for index in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                work(runID: runID)
+                work(runID: runID, journal: journal)
                 group.leave()
             }
             thread.name = "loadkit-worker-\(index)"
@@ -172,9 +175,9 @@ public final class Runner: @unchecked Sendable {
         // another program) are tried once more here; the run's status is written even when
         // they still fail, and the first record error is reported.
         var recordError: (any Error)?
-        do { try flush(force: true) } catch { recordError = error }
+        do { try journal.close() } catch { recordError = error }
         do {
-            try logLock.withLock { try runLog.finishRun(runID, status: status, finishedAt: timestamp()) }
+            try runLog.finishRun(runID, status: status, finishedAt: timestamp())
         } catch {
             recordError = recordError ?? error
         }
@@ -217,7 +220,7 @@ public final class Runner: @unchecked Sendable {
 
     // MARK: - Workers
 
-    private func work(runID: String) {
+    private func work(runID: String, journal: AttemptJournal) {
         var destination: (any Destination)?
         var loader: Loader?
         while true {
@@ -247,19 +250,20 @@ public final class Runner: @unchecked Sendable {
                 for node in batch {
                     let result = RunSummary.ItemResult(task: node.item.task, partitionKey: node.item.partition?.key,
                                                        status: .failed, attempts: 1, rows: 0, message: "\(error)")
-                    let record = AttemptRecord(runID: runID, table: node.item.task,
-                                               partitionKey: node.item.partition?.key, attempt: 1, status: .failed,
-                                               startedAt: now, finishedAt: now, error: "\(error)")
-                    finish(node, result: result, records: [record], runID: runID)
+                    journal.append([AttemptRecord(runID: runID, table: node.item.task,
+                                                  partitionKey: node.item.partition?.key, attempt: 1, status: .failed,
+                                                  startedAt: now, finishedAt: now, error: "\(error)")])
+                    finish(node, result: result, runID: runID, journal: journal)
                 }
                 continue
             }
-            var opened: [(id: Int64?, record: AttemptRecord)]?
+            var opened: [(entry: AttemptJournal.Entry, record: AttemptRecord)]?
             if batch.count > 1 {
-                switch attemptBatch(batch.map(\.item), runID: runID, destination: destination!, loader: loader!) {
-                case .done(let outcomes):
-                    for (node, outcome) in zip(batch, outcomes) {
-                        finish(node, result: outcome.result, records: outcome.records, runID: runID)
+                switch attemptBatch(batch.map(\.item), runID: runID, destination: destination!, loader: loader!,
+                                    journal: journal) {
+                case .done(let results):
+                    for (node, result) in zip(batch, results) {
+                        finish(node, result: result, runID: runID, journal: journal)
                     }
                     continue
                 case .failed(let records):
@@ -269,9 +273,9 @@ public final class Runner: @unchecked Sendable {
                 }
             }
             for (i, node) in batch.enumerated() {
-                let (result, records) = attempt(node.item, runID: runID, destination: destination!, loader: loader!,
-                                                opened: opened?[i])
-                finish(node, result: result, records: records, runID: runID)
+                let result = attempt(node.item, runID: runID, destination: destination!, loader: loader!,
+                                     journal: journal, opened: opened?[i])
+                finish(node, result: result, runID: runID, journal: journal)
             }
         }
     }
@@ -295,10 +299,10 @@ public final class Runner: @unchecked Sendable {
 
     /// How a batch attempt ended.
     private enum BatchOutcome {
-        /// Every item's result and its records still to be written.
-        case done([(result: RunSummary.ItemResult, records: [AttemptRecord])])
+        /// Every item's result (its attempt recorded as ended).
+        case done([RunSummary.ItemResult])
         /// Nothing was committed; each item's attempt record, still open (`running`).
-        case failed([(id: Int64?, record: AttemptRecord)])
+        case failed([(entry: AttemptJournal.Entry, record: AttemptRecord)])
     }
 
     /// Runs consecutive partitions of one task as one attempt of its ``RunTask/batchAction``,
@@ -306,19 +310,20 @@ public final class Runner: @unchecked Sendable {
     /// record, written `running` first; a failed batch records nothing more (its items are
     /// retried one by one, and those attempts finish these records).
     private func attemptBatch(_ items: [RunPlan.Item], runID: String, destination: any Destination,
-                              loader: Loader) -> BatchOutcome {
+                              loader: Loader, journal: AttemptJournal) -> BatchOutcome {
         let task = graph.task(items[0].task)!
         let observer = self.observer
         let cancellation = Cancellation()
-        var opened: [(id: Int64?, record: AttemptRecord)] = []
+        var opened: [(entry: AttemptJournal.Entry, record: AttemptRecord)] = []
         var contexts: [TaskContext] = []
         for item in items {
             let record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key, attempt: 1,
                                        status: .running, startedAt: timestamp(), finishedAt: nil, input: item.input)
-            let id = try? logLock.withLock { try runLog.startAttempt(record) }
-            opened.append((id, record))
+            let entry = journal.begin(record)
+            opened.append((entry, record))
             var context = TaskContext(partition: item.partition, runID: runID, attempt: 1, force: options.force,
                                       destination: destination, loader: loader, input: item.input)
+            context.firstUse = .init { journal.makeDurable(entry) }
             context.cancellation = cancellation
             context.reporter = { observer?.loaded($0, item: item) }
             contexts.append(context)
@@ -343,8 +348,9 @@ public final class Runner: @unchecked Sendable {
             return .failed(opened)
         }
         let finished = timestamp()
-        var done: [(result: RunSummary.ItemResult, records: [AttemptRecord])] = []
-        for ((item, outcome), (id, opening)) in zip(zip(items, outcomes), opened) {
+        let used = contexts.contains { $0.firstUse?.happened == true }
+        var done: [RunSummary.ItemResult] = []
+        for ((item, outcome), (entry, opening)) in zip(zip(items, outcomes), opened) {
             var record = opening
             record.finishedAt = finished
             let result: RunSummary.ItemResult
@@ -358,42 +364,40 @@ public final class Runner: @unchecked Sendable {
                 result = .init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
                                attempts: 1, rows: 0, message: reason)
             }
-            var unrecorded: [AttemptRecord] = []
-            save(record, id: id, into: &unrecorded)
-            done.append((result, unrecorded))
+            journal.end(entry, record, durable: used)
+            done.append(result)
         }
         return .done(done)
     }
 
-    /// Runs one item with its retry policy, each attempt under the task's timeout; returns the
-    /// outcome and the records still to be written (attempts whose start or end could not be
-    /// recorded as they happened).
-    /// - Parameter opened: the first attempt's record, already written `running` (by a batch
+    /// Runs one item with its retry policy, each attempt under the task's timeout, each
+    /// recorded in `journal`; returns the outcome.
+    /// - Parameter opened: the first attempt's record, already begun `running` (by a batch
     ///   that failed), else `nil`.
     private func attempt(_ item: RunPlan.Item, runID: String, destination: any Destination,
-                         loader: Loader, opened: (id: Int64?, record: AttemptRecord)? = nil)
-        -> (RunSummary.ItemResult, [AttemptRecord]) {
+                         loader: Loader, journal: AttemptJournal,
+                         opened: (entry: AttemptJournal.Entry, record: AttemptRecord)? = nil) -> RunSummary.ItemResult {
         let task = graph.task(item.task)!
-        var unrecorded: [AttemptRecord] = []
         var attempt = 1
         let observer = self.observer
         let timeout = AttemptTimeout(limit: task.timeout, subject: "table \(item.task)"
             + (item.partition.map { ", partition \($0.key)" } ?? ""))
         while true {
             var record: AttemptRecord
-            let id: Int64?
+            let entry: AttemptJournal.Entry
             if attempt == 1, let opened {
-                (id, record) = opened
+                (entry, record) = opened
             } else {
                 record = AttemptRecord(runID: runID, table: item.task, partitionKey: item.partition?.key,
                                        attempt: attempt, status: .running, startedAt: timestamp(), finishedAt: nil,
                                        input: item.input)
-                // Written before the work starts, so a killed process leaves it behind. When the run
-                // log cannot be written now, the attempt is recorded when it ends, or at the run's end.
-                id = try? logLock.withLock { try runLog.startAttempt(record) }
+                entry = journal.begin(record)
             }
             var context = TaskContext(partition: item.partition, runID: runID, attempt: attempt, force: options.force,
                                       destination: destination, loader: loader, input: item.input)
+            // Written before the task can change the warehouse, so a killed process leaves it behind.
+            let firstUse = TaskContext.FirstUse { journal.makeDurable(entry) }
+            context.firstUse = firstUse
             context.reporter = { observer?.loaded($0, item: item) }
             let result: RunSummary.ItemResult
             do {
@@ -419,7 +423,7 @@ public final class Runner: @unchecked Sendable {
                 (record.status, record.error) = (interrupted ? .interrupted : .failed, message)
                 record.finishedAt = timestamp()
                 let retries = RetryPolicy.isTransient(error) && attempt < task.retry.attempts
-                save(record, id: id, into: &unrecorded)
+                journal.end(entry, record, durable: true)
                 // A run stopped before or during the wait for the retry does not retry.
                 if retries && !isCancelled {
                     pause(for: task.retry.delay(afterAttempt: attempt, unit: options.sleeper.randomUnit()))
@@ -428,30 +432,14 @@ public final class Runner: @unchecked Sendable {
                     return (.init(task: item.task, partitionKey: item.partition?.key, status: .failed,
                                   attempts: attempt, rows: 0,
                                   message: message + (retries ? " (not retried: the run was interrupted)" : ""),
-                                  error: error as? LoadKitError),
-                            unrecorded)
+                                  error: error as? LoadKitError))
                 }
                 attempt += 1
                 continue
             }
             record.finishedAt = timestamp()
-            save(record, id: id, into: &unrecorded)
-            return (result, unrecorded)
-        }
-    }
-
-    /// Writes how an attempt ended; keeps it for the end of the run when the run log cannot be
-    /// written now.
-    private func save(_ record: AttemptRecord, id: Int64?, into unrecorded: inout [AttemptRecord]) {
-        do {
-            if let id {
-                try logLock.withLock { try runLog.finishAttempt(id, record) }
-            } else {
-                unrecorded.append(record)
-            }
-        } catch {
-            // Kept for the run's end, which writes it or reports why it cannot.
-            if let id { state.withLock { unfinishedAttempts.append((id, record)) } } else { unrecorded.append(record) }
+            journal.end(entry, record, durable: firstUse.happened)
+            return result
         }
     }
 
@@ -477,13 +465,12 @@ public final class Runner: @unchecked Sendable {
         return cancelled
     }
 
-    private func finish(_ node: Node, result: RunSummary.ItemResult, records: [AttemptRecord], runID: String) {
+    private func finish(_ node: Node, result: RunSummary.ItemResult, runID: String, journal: AttemptJournal) {
         state.lock()
         running -= 1
         remaining -= 1
         node.finished = true
         results.append(result)
-        pendingRecords += records
         progress.done += 1
         progress.rows += result.rows
         switch result.status {
@@ -491,30 +478,28 @@ public final class Runner: @unchecked Sendable {
         case .skipped: progress.skipped += 1
         default: break
         }
+        var upstreamFailed: [AttemptRecord] = []
         if result.status == .success || result.status == .skipped {
             for dependent in node.dependents {
                 dependent.waitingOn -= 1
                 if dependent.waitingOn == 0 { insertReady(dependent) }
             }
         } else {
-            markUpstreamFailed(below: node, because: result, runID: runID)
+            upstreamFailed = markUpstreamFailed(below: node, because: result, runID: runID)
         }
         progress.elapsed = (ContinuousClock.now - startedAt).seconds
         let snapshot = progress
-        let flushNow = result.status == .failed || pendingRecords.count >= 256
-            || ContinuousClock.now - lastFlush > .seconds(1)
         state.broadcast()
         state.unlock()
-        if flushNow {
-            // A batch that cannot be written now stays pending for the run's end, which writes
-            // it or reports why it cannot.
-            do { try flush(force: false) } catch {}
-        }
+        journal.append(upstreamFailed)
         observer?.runProgressed(snapshot)
     }
 
-    /// Marks every not yet finished item below `node` as upstream_failed. Called under `state`.
-    private func markUpstreamFailed(below node: Node, because failed: RunSummary.ItemResult, runID: String) {
+    /// Marks every not yet finished item below `node` as upstream_failed; returns their
+    /// records. Called under `state`.
+    private func markUpstreamFailed(below node: Node, because failed: RunSummary.ItemResult,
+                                    runID: String) -> [AttemptRecord] {
+        var records: [AttemptRecord] = []
         var stack = node.dependents
         let now = timestamp()
         let reason = "upstream task \(failed.task)\(failed.partitionKey.map { " \($0)" } ?? "") failed"
@@ -525,11 +510,12 @@ public final class Runner: @unchecked Sendable {
             progress.done += 1
             results.append(.init(task: dependent.item.task, partitionKey: dependent.item.partition?.key,
                                  status: .upstreamFailed, attempts: 0, rows: 0, message: reason))
-            pendingRecords.append(AttemptRecord(runID: runID, table: dependent.item.task,
-                                                partitionKey: dependent.item.partition?.key, attempt: 0,
-                                                status: .upstreamFailed, startedAt: now, finishedAt: now, error: reason))
+            records.append(AttemptRecord(runID: runID, table: dependent.item.task,
+                                         partitionKey: dependent.item.partition?.key, attempt: 0,
+                                         status: .upstreamFailed, startedAt: now, finishedAt: now, error: reason))
             stack += dependent.dependents
         }
+        return records
     }
 
     /// Keeps `ready` ordered: oldest partition first, then dependency order. Called under `state`.
@@ -537,34 +523,6 @@ public final class Runner: @unchecked Sendable {
         let index = ready.firstIndex { node.order < $0.order } ?? ready.count
         ready.insert(node, at: index)
     }
-
-    /// Writes buffered attempt records in one transaction.
-    private func flush(force: Bool) throws {
-        state.lock()
-        let batch = pendingRecords
-        let unfinished = unfinishedAttempts
-        pendingRecords = []
-        unfinishedAttempts = []
-        lastFlush = ContinuousClock.now
-        state.unlock()
-        // The run log's connection is used by one thread at a time.
-        do {
-            try logLock.withLock {
-                for (id, record) in unfinished { try runLog.finishAttempt(id, record) }
-                if !batch.isEmpty { try runLog.record(batch) }
-            }
-        } catch {
-            state.withLock {
-                pendingRecords = batch + pendingRecords
-                unfinishedAttempts = unfinished + unfinishedAttempts
-            }
-            throw error
-        }
-    }
-
-    private var unfinishedAttempts: [(Int64, AttemptRecord)] = []
-
-    private let logLock = NSLock()
 
     private func timestamp() -> String {
         CivilTime.formatUTC(seconds: Int64(options.now().timeIntervalSince1970))
