@@ -38,16 +38,40 @@ public struct Partition: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Fills `{date} {year} {month} {day} {hour} {key}` in a source path template with this
     /// partition's local, zero-padded fields (SPEC.md §2).
     public func fill(_ template: String) -> String {
-        func pad(_ v: Int, _ width: Int) -> String {
+        // One pass over the template: a backfill fills one path per partition, and six
+        // `replacingOccurrences` calls (bridged through NSString on Linux) cost about 0.1 ms.
+        guard template.utf8.contains(UInt8(ascii: "{")) else { return template }
+        func pad(_ v: Int, _ width: Int, into out: inout String) {
             let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+            if s.utf8.count < width { out += String(repeating: "0", count: width - s.utf8.count) }
+            out += s
         }
-        let date = "\(pad(local.year, 4))-\(pad(local.month, 2))-\(pad(local.day, 2))"
-        var out = template
-        for (name, value) in [("{date}", date), ("{year}", pad(local.year, 4)), ("{month}", pad(local.month, 2)),
-                              ("{day}", pad(local.day, 2)), ("{hour}", pad(local.hour, 2)), ("{key}", key)] {
-            out = out.replacingOccurrences(of: name, with: value)
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 16)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let tail = rest[open...]
+            if tail.hasPrefix("{date}") {
+                pad(local.year, 4, into: &out); out += "-"; pad(local.month, 2, into: &out); out += "-"
+                pad(local.day, 2, into: &out)
+                rest = tail.dropFirst(6)
+            } else if tail.hasPrefix("{year}") {
+                pad(local.year, 4, into: &out); rest = tail.dropFirst(6)
+            } else if tail.hasPrefix("{month}") {
+                pad(local.month, 2, into: &out); rest = tail.dropFirst(7)
+            } else if tail.hasPrefix("{day}") {
+                pad(local.day, 2, into: &out); rest = tail.dropFirst(5)
+            } else if tail.hasPrefix("{hour}") {
+                pad(local.hour, 2, into: &out); rest = tail.dropFirst(6)
+            } else if tail.hasPrefix("{key}") {
+                out += key; rest = tail.dropFirst(5)
+            } else {
+                out += "{"
+                rest = tail.dropFirst()
+            }
         }
+        out += rest
         return out
     }
 }
