@@ -26,9 +26,10 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libpq's header only (Debian libpq-dev, /usr/include/postgresql): not linked, opened
+        // with dlopen at the first PostgreSQL connection (Sources/LoadKitPostgres/LibPQ.swift).
         .systemLibrary(
             name: "CLoadKitPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         .systemLibrary(

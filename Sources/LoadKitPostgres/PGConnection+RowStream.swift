@@ -14,21 +14,21 @@ extension PGConnection {
     public func forEachRow(_ sql: String, _ parameters: [String?] = [],
                            _ body: ([String?]) throws -> Void) throws {
         let sent = withCStringArray(parameters) { values in
-            PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            pq.PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
         guard sent == 1 else { throw error(from: nil, sql: sql) }
-        _ = PQsetSingleRowMode(handle)
+        _ = pq.PQsetSingleRowMode(handle)
         var failure: Error?
         var serverError: PostgresError?
         var row: [String?] = []
-        while let result = PQgetResult(handle) {
-            defer { PQclear(result) }
-            let status = PQresultStatus(result)
+        while let result = pq.PQgetResult(handle) {
+            defer { pq.PQclear(result) }
+            let status = pq.PQresultStatus(result)
             if status == PGRES_SINGLE_TUPLE, failure == nil, serverError == nil {
-                let columns = PQnfields(result)
+                let columns = pq.PQnfields(result)
                 row.removeAll(keepingCapacity: true)
                 for column in 0..<columns {
-                    row.append(PQgetisnull(result, 0, column) == 1 ? nil : String(cString: PQgetvalue(result, 0, column)))
+                    row.append(pq.PQgetisnull(result, 0, column) == 1 ? nil : String(cString: pq.PQgetvalue(result, 0, column)))
                 }
                 do { try body(row) } catch { failure = error }
             } else if status != PGRES_SINGLE_TUPLE, status != PGRES_TUPLES_OK, status != PGRES_COMMAND_OK,

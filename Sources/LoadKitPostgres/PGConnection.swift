@@ -41,46 +41,47 @@ public final class PGConnection {
     public init(uri: String, connectTimeout: Int = PGConnection.defaultConnectTimeoutSeconds) throws {
         // Key words are processed in order and the last value wins, so the URI (expanded from
         // `dbname`) overrides the default timeout. PostgreSQL manual §34.1, PQconnectdbParams.
+        let libpq = try LibPQ.open()
         let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
         let values = [String(connectTimeout), "loadkit", uri]
         let connection: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
-                PQconnectdbParams(keywordPointers, valuePointers, 1)
+                libpq.PQconnectdbParams(keywordPointers, valuePointers, 1)
             }
         }
         guard let connection else {
             throw PostgresError(sqlState: "08001", message: "cannot connect: libpq is out of memory")
         }
         let target = PGConnectionTarget(
-            host: PQhost(connection).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "(default)",
-            port: PQport(connection).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "(default)",
-            database: PQdb(connection).map { String(cString: $0) } ?? "(default)",
-            user: PQuser(connection).map { String(cString: $0) } ?? "(default)")
-        guard PQstatus(connection) == CONNECTION_OK else {
-            var reason = Self.oneLine(PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown reason")
+            host: pq.PQhost(connection).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "(default)",
+            port: pq.PQport(connection).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "(default)",
+            database: pq.PQdb(connection).map { String(cString: $0) } ?? "(default)",
+            user: pq.PQuser(connection).map { String(cString: $0) } ?? "(default)")
+        guard pq.PQstatus(connection) == CONNECTION_OK else {
+            var reason = Self.oneLine(pq.PQerrorMessage(connection).map { String(cString: $0) } ?? "unknown reason")
             // libpq may quote the URI itself (a malformed one): mask every password it holds.
             var passwords = Self.passwords(in: uri)
-            if let password = PQpass(connection).map({ String(cString: $0) }) { passwords.append(password) }
+            if let password = pq.PQpass(connection).map({ String(cString: $0) }) { passwords.append(password) }
             for password in passwords where !password.isEmpty {
                 reason = reason.replacingOccurrences(of: password, with: "***")
             }
-            PQfinish(connection)
+            pq.PQfinish(connection)
             throw PostgresError(sqlState: "08001", message: "cannot connect to PostgreSQL at \(target): \(reason)")
         }
         self.handle = connection
         self.target = target
-        self.cancelHandle = PQgetCancel(connection)
+        self.cancelHandle = pq.PQgetCancel(connection)
         // Notices ("table does not exist, skipping") are not errors; libpq would print them to stderr.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = pq.PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
 
     deinit {
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
-        PQfinish(handle)
+        if let cancelHandle { pq.PQfreeCancel(cancelHandle) }
+        pq.PQfinish(handle)
     }
 
     /// The server's version number, for example 150014 for 15.14 (`PQserverVersion`).
-    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+    public var serverVersion: Int { Int(pq.PQserverVersion(handle)) }
 
     /// Runs one statement (or, without parameters, several separated by `;`) and returns the
     /// number of rows it affected (0 for statements that affect none).
@@ -91,7 +92,7 @@ public final class PGConnection {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws -> Int {
         let result = try run(sql, parameters)
-        defer { PQclear(result) }
+        defer { pq.PQclear(result) }
         return Self.affectedRows(result)
     }
 
@@ -99,7 +100,7 @@ public final class PGConnection {
     /// - Throws: ``PostgresError``.
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
         let result = try run(sql, parameters)
-        defer { PQclear(result) }
+        defer { pq.PQclear(result) }
         return Self.rows(result)
     }
 
@@ -122,16 +123,16 @@ public final class PGConnection {
             name = known
         } else {
             name = "loadkit_\(preparedNames.count + 1)"
-            let prepared = PQprepare(handle, name, sql, Int32(parameters.count), nil)
+            let prepared = pq.PQprepare(handle, name, sql, Int32(parameters.count), nil)
             try check(prepared, sql: sql)
-            PQclear(prepared)
+            pq.PQclear(prepared)
             preparedNames[sql] = name
         }
         let result = withCStringArray(parameters) { values in
-            PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+            pq.PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
         try check(result, sql: sql)
-        defer { PQclear(result!) }
+        defer { pq.PQclear(result!) }
         return Self.rows(result!)
     }
 
@@ -144,7 +145,7 @@ public final class PGConnection {
     public func cancel() {
         guard let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+        _ = pq.PQcancel(cancelHandle, &buffer, Int32(buffer.count))
     }
 
     // MARK: - Internals
@@ -153,10 +154,10 @@ public final class PGConnection {
     private func run(_ sql: String, _ parameters: [String?]) throws -> OpaquePointer {
         let result: OpaquePointer?
         if parameters.isEmpty {
-            result = PQexec(handle, sql)
+            result = pq.PQexec(handle, sql)
         } else {
             result = withCStringArray(parameters) { values in
-                PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+                pq.PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
             }
         }
         try check(result, sql: sql)
@@ -165,36 +166,36 @@ public final class PGConnection {
 
     /// Throws the error `result` carries (clearing it), or returns when it succeeded.
     func check(_ result: OpaquePointer?, sql: String?, accepting accepted: [ExecStatusType] = [PGRES_COMMAND_OK, PGRES_TUPLES_OK]) throws {
-        if let result, accepted.contains(PQresultStatus(result)) { return }
+        if let result, accepted.contains(pq.PQresultStatus(result)) { return }
         let error = self.error(from: result, sql: sql)
-        if let result { PQclear(result) }
+        if let result { pq.PQclear(result) }
         throw error
     }
 
     /// The error of a failed result (or of the connection, when there is no result).
     func error(from result: OpaquePointer?, sql: String?) -> PostgresError {
         let field = { (code: Character) -> String? in
-            guard let result, let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            guard let result, let value = pq.PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
             return String(cString: value)
         }
-        let connectionMessage = Self.oneLine(PQerrorMessage(handle).map { String(cString: $0) } ?? "")
+        let connectionMessage = Self.oneLine(pq.PQerrorMessage(handle).map { String(cString: $0) } ?? "")
         let message = field("M") ?? (connectionMessage.isEmpty ? "unknown error" : connectionMessage)
-        let state = field("C") ?? (PQstatus(handle) == CONNECTION_BAD ? "08006" : "XX000")
+        let state = field("C") ?? (pq.PQstatus(handle) == CONNECTION_BAD ? "08006" : "XX000")
         return PostgresError(sqlState: state, message: message, detail: field("D").map(Self.oneLine), sql: sql)
     }
 
     static func affectedRows(_ result: OpaquePointer) -> Int {
-        guard let text = PQcmdTuples(result) else { return 0 }
+        guard let text = pq.PQcmdTuples(result) else { return 0 }
         return Int(String(cString: text)) ?? 0
     }
 
     static func rows(_ result: OpaquePointer) -> [[String?]] {
-        let rowCount = PQntuples(result), columnCount = PQnfields(result)
+        let rowCount = pq.PQntuples(result), columnCount = pq.PQnfields(result)
         var rows: [[String?]] = []
         rows.reserveCapacity(Int(rowCount))
         for row in 0..<rowCount {
             rows.append((0..<columnCount).map { column in
-                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                pq.PQgetisnull(result, row, column) == 1 ? nil : String(cString: pq.PQgetvalue(result, row, column))
             })
         }
         return rows

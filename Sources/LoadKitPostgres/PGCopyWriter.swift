@@ -106,7 +106,7 @@ public final class PGCopyWriter {
     func flush() throws {
         guard !buffer.isEmpty else { return }
         let status = buffer.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection.handle, $0.baseAddress, Int32($0.count)) }
+            bytes.withMemoryRebound(to: CChar.self) { pq.PQputCopyData(connection.handle, $0.baseAddress, Int32($0.count)) }
         }
         buffer.removeAll(keepingCapacity: true)
         if status != 1 { throw connection.error(from: nil, sql: nil) }
@@ -159,27 +159,27 @@ extension PGConnection {
     /// ``PGCopyWriter/abort()``. Until then the connection runs nothing else.
     /// - Throws: ``PostgresError`` when the server refuses the COPY.
     public func beginCopy(_ sql: String) throws -> PGCopyWriter {
-        let start = PQexec(handle, sql)
+        let start = pq.PQexec(handle, sql)
         try check(start, sql: sql, accepting: [PGRES_COPY_IN])
-        PQclear(start)
+        pq.PQclear(start)
         return PGCopyWriter(connection: self, sql: sql)
     }
 
     /// Ends the COPY in progress (`PQputCopyEnd`, with an error message when `failed`) and
     /// returns the rows stored and the first error of its results.
     func endCopy(sql: String, failed: Bool) -> (stored: Int, error: PostgresError?) {
-        let ended = PQputCopyEnd(handle, failed ? "loadkit: the load stopped before the end of its rows" : nil)
+        let ended = pq.PQputCopyEnd(handle, failed ? "loadkit: the load stopped before the end of its rows" : nil)
         var serverError: PostgresError?
         var stored = 0
         // Drain every result; the first non-success one is the COPY's error.
-        while let result = PQgetResult(handle) {
-            let status = PQresultStatus(result)
+        while let result = pq.PQgetResult(handle) {
+            let status = pq.PQresultStatus(result)
             if status == PGRES_COMMAND_OK {
                 stored = Self.affectedRows(result)
             } else if serverError == nil {
                 serverError = error(from: result, sql: sql)
             }
-            PQclear(result)
+            pq.PQclear(result)
         }
         if serverError == nil, ended != 1 { serverError = error(from: nil, sql: sql) }
         return (stored, serverError)

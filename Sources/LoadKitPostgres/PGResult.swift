@@ -7,20 +7,20 @@ final class PGResult {
     private let handle: OpaquePointer
 
     init(_ handle: OpaquePointer) { self.handle = handle }
-    deinit { PQclear(handle) }
+    deinit { pq.PQclear(handle) }
 
     /// Rows, in rows.
-    var rowCount: Int { Int(PQntuples(handle)) }
+    var rowCount: Int { Int(pq.PQntuples(handle)) }
     /// Columns, in columns.
-    var columnCount: Int { Int(PQnfields(handle)) }
+    var columnCount: Int { Int(pq.PQnfields(handle)) }
     /// The name of column `column` (0-based).
-    func name(_ column: Int) -> String { PQfname(handle, Int32(column)).map { String(cString: $0) } ?? "?column?" }
+    func name(_ column: Int) -> String { pq.PQfname(handle, Int32(column)).map { String(cString: $0) } ?? "?column?" }
     /// The type OID of column `column` (`pg_type.oid`).
-    func typeOID(_ column: Int) -> UInt32 { UInt32(PQftype(handle, Int32(column))) }
+    func typeOID(_ column: Int) -> UInt32 { UInt32(pq.PQftype(handle, Int32(column))) }
     /// The text of a field, `nil` for NULL.
     func value(_ row: Int, _ column: Int) -> String? {
-        PQgetisnull(handle, Int32(row), Int32(column)) == 1 ? nil
-            : String(cString: PQgetvalue(handle, Int32(row), Int32(column)))
+        pq.PQgetisnull(handle, Int32(row), Int32(column)) == 1 ? nil
+            : String(cString: pq.PQgetvalue(handle, Int32(row), Int32(column)))
     }
     /// The count in the command tag (`MOVE 720` → 720), 0 when it has none.
     var affectedRows: Int { PGConnection.affectedRows(handle) }
@@ -41,7 +41,7 @@ extension PGConnection {
         let types = [Oid](repeating: Oid(Self.textOID), count: parameters.count)
         let result = withCStringArray(parameters) { values in
             types.withUnsafeBufferPointer { typeBuffer in
-                PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 0)
+                pq.PQexecParams(handle, sql, Int32(parameters.count), typeBuffer.baseAddress, values, nil, nil, 0)
             }
         }
         try check(result, sql: sql)
