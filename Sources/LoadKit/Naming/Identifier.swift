@@ -44,6 +44,14 @@ public enum Identifier {
     /// `name` in double quotes with embedded double quotes doubled: `a"b` becomes `"a""b"`.
     /// The name must have passed ``validate(_:what:)``.
     public static func quoted(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        // Without Foundation's replacingOccurrences (bridged through NSString on Linux): a load
+        // quotes its table's columns when it prepares its statements, once per partition.
+        var out = "\""
+        out.reserveCapacity(name.utf8.count + 2)
+        for character in name {
+            if character == "\"" { out += "\"\"" } else { out.append(character) }
+        }
+        out += "\""
+        return out
     }
 }

@@ -40,9 +40,23 @@ public enum InputIdentity {
     ///   - workingDirectory: this process's by default.
     public static func displayName(of path: String,
                                    workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
-        let absolute = URL(fileURLWithPath: path.hasPrefix("/") ? path : workingDirectory + "/" + path).standardized.path
-        let cwd = URL(fileURLWithPath: workingDirectory).standardized.path
+        let absolute = lexicallyNormalized(path.hasPrefix("/") ? path : workingDirectory + "/" + path)
+        let cwd = lexicallyNormalized(workingDirectory)
         guard cwd != "/" else { return absolute }
         return absolute.hasPrefix(cwd + "/") ? String(absolute.dropFirst(cwd.count + 1)) : absolute
+    }
+
+    /// An absolute path with `.`, `..` and repeated or trailing slashes removed, as written
+    /// (symlinks are not resolved), as `URL.standardized` does, without its cost per partition.
+    static func lexicallyNormalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }
