@@ -24,13 +24,19 @@ final class AttemptJournal: @unchecked Sendable {
         fileprivate var id: Int64?
         /// Changed since last written (or never written).
         fileprivate var dirty = true
+        /// Counts changes, so a write knows whether the entry changed while it was written.
+        fileprivate var version = 0
         fileprivate init(_ record: AttemptRecord) { self.record = record }
     }
 
     /// How long a change may wait for a group write.
     let interval: Duration
     private let runLog: any RunLog
+    /// Guards the entries and the state below; never held while the run log is written, so
+    /// ``begin(_:)``, ``end(_:_:durable:)`` and ``append(_:)`` never wait for the database.
     private let condition = NSCondition()
+    /// Held while a group is written: one write at a time, in order.
+    private let writing = NSLock()
     /// Entries with changes not yet written, in the order they changed first.
     private var pending: [Entry] = []
     private var stopping = false
@@ -73,21 +79,20 @@ final class AttemptJournal: @unchecked Sendable {
     func end(_ entry: Entry, _ record: AttemptRecord, durable: Bool) {
         condition.withLock {
             entry.record = record
+            entry.version += 1
             if !entry.dirty {
                 entry.dirty = true
                 add([entry])
             }
-            if durable { writePending() }
         }
+        if durable { writePending() }
     }
 
     /// Writes the attempt's start now, with everything pending, unless it is written already.
     /// A failed write stays pending (see ``close()``); the attempt goes on, as it would have with
     /// an unwritable run log before.
     func makeDurable(_ entry: Entry) {
-        condition.withLock {
-            if entry.id == nil { writePending() }
-        }
+        if condition.withLock({ entry.id == nil }) { writePending() }
     }
 
     /// Stops the writing thread and writes what is pending.
@@ -95,11 +100,13 @@ final class AttemptJournal: @unchecked Sendable {
     ///   error of a write that failed earlier when the last one succeeded is not thrown (those
     ///   records were written after all).
     func close() throws {
-        try condition.withLock {
+        condition.withLock {
             stopping = true
             condition.broadcast()
             while flusher != nil { condition.wait() }
-            writePending()
+        }
+        writePending()
+        try condition.withLock {
             if !pending.isEmpty, let lastError { throw lastError }
         }
     }
@@ -122,28 +129,44 @@ final class AttemptJournal: @unchecked Sendable {
             // after a failed write, wait longer: a full disk does not free itself in 10 ms.
             let deadline = Date().addingTimeInterval((lastError == nil ? interval : .seconds(1)).seconds)
             while !stopping && !pending.isEmpty && Date() < deadline { _ = condition.wait(until: deadline) }
-            if !stopping { writePending() }
+            if stopping { break }
+            condition.unlock()
+            writePending()
+            condition.lock()
         }
         flusher = nil
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Writes every pending change in one transaction. Called under `condition`.
+    /// Writes every pending change in one transaction. Called without `condition`: the
+    /// changes are taken under it, written without it, and entries that changed meanwhile stay
+    /// pending for the next group.
     private func writePending() {
-        guard !pending.isEmpty else { return }
-        let inserts = pending.filter { $0.id == nil }
-        let updates = pending.filter { $0.id != nil }
-        do {
-            let ids = try runLog.writeAttempts(inserting: inserts.map(\.record),
-                                               updating: updates.map { ($0.id!, $0.record) })
-            for (entry, id) in zip(inserts, ids) { entry.id = id }
-            for entry in pending { entry.dirty = false }
-            pending = []
-            lastError = nil
-        } catch {
-            // Kept pending: tried again at the next occasion, reported by close().
-            lastError = error
+        writing.lock()
+        defer { writing.unlock() }
+        let group: [(entry: Entry, record: AttemptRecord, id: Int64?, version: Int)] = condition.withLock {
+            pending.map { ($0, $0.record, $0.id, $0.version) }
+        }
+        guard !group.isEmpty else { return }
+        let inserts = group.filter { $0.id == nil }
+        let updates = group.filter { $0.id != nil }
+        let outcome = Result {
+            try runLog.writeAttempts(inserting: inserts.map(\.record), updating: updates.map { ($0.id!, $0.record) })
+        }
+        condition.withLock {
+            switch outcome {
+            case .success(let ids):
+                for (item, id) in zip(inserts, ids) { item.entry.id = id }
+                let written = Set(group.filter { $0.entry.version == $0.version }.map { ObjectIdentifier($0.entry) })
+                for item in group where written.contains(ObjectIdentifier(item.entry)) { item.entry.dirty = false }
+                // Kept: entries that changed while this group was written, and entries added meanwhile.
+                pending.removeAll { written.contains(ObjectIdentifier($0)) }
+                lastError = nil
+            case .failure(let error):
+                // Kept pending: tried again at the next occasion, reported by close().
+                lastError = error
+            }
         }
     }
 }
