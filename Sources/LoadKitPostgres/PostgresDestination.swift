@@ -105,12 +105,14 @@ public final class PostgresDestination: WarehouseDestination {
         }
     }
 
-    /// A connection to the warehouse's server.
+    /// A connection to the warehouse's server (`uri` without loadkit's `loadkit_pool`).
     /// - Throws: ``LoadKit/LoadKitError`` `resource.connection` (transient) naming host, port,
     ///   database and libpq's reason, and what to check.
     static func connect(_ uri: String) throws -> PGConnection {
+        // loadkit's own URI parameter (`loadkit_pool`) is not libpq's.
+        let libpqURI = try PostgresPoolMode.split(uri).uri
         do {
-            return try PGConnection(uri: uri)
+            return try PGConnection(uri: libpqURI)
         } catch let error as PostgresError where error.sqlStateClass == "08" {
             throw LoadKitError(.resourceConnection, error.message + "; check that the server runs and accepts "
                 + "connections, and that warehouse: in loadkit.yml (or --warehouse, or the PG* variables) names it",
