@@ -13,6 +13,10 @@ extension PGConnection {
     /// - Throws: ``PostgresError``, or what `body` throws.
     public func forEachRow(_ sql: String, _ parameters: [String?] = [],
                            _ body: ([String?]) throws -> Void) throws {
+        try readOnlyGuarded(sql) { try streamRows(sql, parameters, body) }
+    }
+
+    private func streamRows(_ sql: String, _ parameters: [String?], _ body: ([String?]) throws -> Void) throws {
         let sent = withCStringArray(parameters) { values in
             pq.PQsendQueryParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }

@@ -7,8 +7,9 @@ import LoadKit
 /// Use a connection from one thread at a time, except ``cancel()``, which any thread (or a
 /// signal handler's thread) may call. Statements use the text format for parameters and
 /// results. No session state is relied on across transactions beyond the cache of prepared
-/// statements (see ``execute(prepared:_:)``). PostgreSQL manual §34.1 "Database Connection
-/// Control Functions", §34.3 "Command Execution Functions".
+/// statements (see ``execute(prepared:_:)``, off behind a pool in transaction mode:
+/// ``preparesStatements``). PostgreSQL manual §34.1 "Database Connection Control Functions",
+/// §34.3 "Command Execution Functions".
 ///
 /// ```swift
 /// let db = try PGConnection(uri: "postgresql://loadkit@127.0.0.1:5432/warehouse")
@@ -23,6 +24,17 @@ public final class PGConnection {
     public let target: PGConnectionTarget
     /// Names of the statements prepared on this connection, by SQL text.
     private var preparedNames: [String: String] = [:]
+    /// Whether ``execute(prepared:_:)`` prepares its statements by name (the default); `false`
+    /// behind a pool in transaction mode (``PostgresPoolMode/transaction``), whose next
+    /// transaction may run on a server connection without them (PgBouncer before 1.21), or with
+    /// another client's statement of the same name: then each runs unnamed, planned again.
+    public var preparesStatements = true
+    /// Whether every transaction is read-only without a session setting: a statement outside a
+    /// transaction runs inside `BEGIN READ ONLY` … `COMMIT`, and a `BEGIN` is followed by `SET
+    /// TRANSACTION READ ONLY`. For a reader behind a pool in transaction mode, where
+    /// `SET default_transaction_read_only` would stay on the server connection for the pool's
+    /// next client. PostgreSQL manual, SET TRANSACTION.
+    public var readOnlyTransactions = false
 
     /// The default of libpq's `connect_timeout` when the URI sets none, in seconds: a server
     /// that cannot be reached fails the connection within this, never hangs.
@@ -118,6 +130,11 @@ public final class PGConnection {
     /// - Throws: ``PostgresError``.
     @discardableResult
     public func execute(prepared sql: String, _ parameters: [String?] = []) throws -> [[String?]] {
+        guard preparesStatements else { return try query(sql, parameters) }
+        return try readOnlyGuarded(sql) { try executePrepared(sql, parameters) }
+    }
+
+    private func executePrepared(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
         let name: String
         if let known = preparedNames[sql] {
             name = known
@@ -152,6 +169,33 @@ public final class PGConnection {
 
     /// Sends a statement and returns its result, which the caller clears.
     private func run(_ sql: String, _ parameters: [String?]) throws -> OpaquePointer {
+        try readOnlyGuarded(sql) { try send(sql, parameters) }
+    }
+
+    /// Runs `body` (which sends `sql`) read-only when ``readOnlyTransactions`` asks for it.
+    func readOnlyGuarded<T>(_ sql: String, _ body: () throws -> T) throws -> T {
+        guard readOnlyTransactions else { return try body() }
+        if sql.range(of: #"^\s*(BEGIN|START\s+TRANSACTION)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
+            let value = try body()
+            PQclear(try send("SET TRANSACTION READ ONLY", []))
+            return value
+        }
+        guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return try body() }
+        PQclear(try send("BEGIN READ ONLY", []))
+        do {
+            let value = try body()
+            PQclear(try send("COMMIT", []))
+            return value
+        } catch {
+            // The error wins; a rollback that fails leaves the transaction to the server, which
+            // ends it with the connection.
+            if let result = try? send("ROLLBACK", []) { PQclear(result) }
+            throw error
+        }
+    }
+
+    /// Sends a statement as it is and returns its result, which the caller clears.
+    private func send(_ sql: String, _ parameters: [String?]) throws -> OpaquePointer {
         let result: OpaquePointer?
         if parameters.isEmpty {
             result = pq.PQexec(handle, sql)

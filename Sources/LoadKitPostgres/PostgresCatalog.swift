@@ -23,11 +23,15 @@ public enum PostgresCatalog {
         // (SHARE) before it checks the name, so it would wait behind any load's open commit.
         let names = tables + ["_loadkit_ledger_partition", "_loadkit_attempts_run", "_loadkit_tasks_active",
                               "_loadkit_tasks_ready", "_loadkit_tasks_task", "_loadkit_tasks_run_active"]
-        let present = try connection.scalar("""
-            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
-            """, [schema, "{" + names.joined(separator: ",") + "}"])
-        if present == String(names.count) { return }
+        // A catalog of a loadkit from before lease rows lacks their `scope` column: the DDL adds it.
+        let present = try connection.query("""
+            SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relname = ANY($2::text[])),
+                   (SELECT count(*) FROM pg_attribute
+                    WHERE attrelid = to_regclass($3) AND attname = 'scope' AND NOT attisdropped)
+            """, [schema, "{" + names.joined(separator: ",") + "}",
+                  PostgresDialect.qualified(schema, "_loadkit_leases")]).first
+        if present == [String(names.count), "1"] { return }
         let key = PostgresLockKey(schema: schema, table: "_loadkit_catalog", partition: nil)
         try connection.transaction {
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [key.description])
@@ -95,8 +99,16 @@ public enum PostgresCatalog {
                 holder text NOT NULL,
                 acquired_at timestamptz NOT NULL,
                 heartbeat_at timestamptz NOT NULL,
-                expires_at timestamptz NOT NULL
+                expires_at timestamptz NOT NULL,
+                host text,
+                pid bigint,
+                scope text
             );
+            ALTER TABLE \(q("_loadkit_leases")) ADD COLUMN IF NOT EXISTS host text, ADD COLUMN IF NOT EXISTS pid bigint,
+                ADD COLUMN IF NOT EXISTS scope text;
+            -- Rows of a loadkit from before leases never expired (a session advisory lock guarded
+            -- them): from now on they are expired, free for the next acquirer.
+            UPDATE \(q("_loadkit_leases")) SET expires_at = now() WHERE expires_at = 'infinity';
             CREATE TABLE IF NOT EXISTS \(q("_loadkit_notifications"))(
                 table_name text NOT NULL,
                 partition_key text NOT NULL,

@@ -46,6 +46,7 @@ extension PostgresDestination {
         try acquireLock(loadID, runID: runID, timeout: lockTimeout)
         defer { try? releaseLock(loadID, runID: runID) }
         return try connection.transaction {
+            try fence()
             let removed = try connection.execute("DELETE FROM \(qualified(table)) WHERE "
                                                  + "\(PostgresDialect.quote(TargetTable.loadIDColumn)) = $1", [loadID])
             try connection.execute("DELETE FROM \(qualified("_loadkit_ledger")) WHERE table_name = $1 AND load_id = $2",

@@ -1,34 +1,55 @@
 import LoadKit
 
-/// Staged loads on PostgreSQL: a TEMP staging table filled by COPY, then one transaction that
-/// removes what the load covers, inserts the staged rows and upserts the ledger.
+/// Staged loads on PostgreSQL: one transaction, opened by ``createStaging(_:for:)``, in which a
+/// TEMP staging table (`ON COMMIT DROP`) is filled by COPY, then the commit removes what the load
+/// covers, inserts the staged rows, upserts the ledger and commits. Nothing of it outlives the
+/// transaction, so a pool in transaction mode (PgBouncer) can lend each load any server
+/// connection; a SQL transform's load joins its own transaction (``transaction(_:)``) instead.
 extension PostgresDestination {
+    /// Opens the staged load's transaction (`BEGIN`, READ COMMITTED: the commit's statements see
+    /// what other loads committed meanwhile, after its advisory locks), unless a load transaction
+    /// is open, and returns a writer into a TEMP table created in it.
+    /// - Throws: ``PostgresError`` when `BEGIN` fails.
     public func createStaging(_ name: String, for table: TargetTable) throws -> any StagingWriter {
         abandonStaging()
+        if !inLoadTransaction {
+            try connection.execute("BEGIN")
+            inStagingTransaction = true
+        }
         let writer = PostgresStagingWriter(name: name, destination: self, table: table)
         openStaging = writer
         return writer
     }
 
-    /// Ends a staging COPY a failed load left open, so the connection can run statements again.
+    /// Ends a staging COPY a failed load left open, and rolls back its staged load's transaction
+    /// (its TEMP table with it), so the connection can run statements again.
     func abandonStaging() {
         openStaging?.abandon()
         openStaging = nil
+        if inStagingTransaction {
+            inStagingTransaction = false
+            // Nothing of a staged load is committed before its commit; a rollback that fails
+            // (the connection lost) is done by the server when the session ends.
+            _ = try? connection.execute("ROLLBACK")
+        }
     }
 
-    /// Drops a staging table (TEMP) or a replace's leftover build table (`_loadkit_new_…`).
+    /// Drops a staging table, or a replace's leftover build table (`_loadkit_new_…`). A staging
+    /// table lives inside its load's transaction: outside a transform's, ending that transaction
+    /// (``abandonStaging()``) is what drops it.
     public func dropStaging(_ name: String) throws {
         abandonStaging()
         if name.hasPrefix(PostgresReplaceWriter.buildPrefix) {
             try connection.execute("DROP TABLE IF EXISTS \(qualified(name))")
-        } else {
+        } else if inLoadTransaction {
             try connection.execute("DROP TABLE IF EXISTS pg_temp.\(PostgresDialect.quote(name))")
         }
     }
 
     /// This session's staging tables (in use), and the build tables of partition replaces in the
-    /// schema (`_loadkit_new_…`), in use while the load that builds them holds their lock: a
-    /// crashed load's build table is a leftover for `gc`.
+    /// schema (`_loadkit_new_…`), in use while the load that builds them holds their lease
+    /// (``PostgresReplaceWriter/buildLockName(_:)``): a crashed load's build table is a leftover
+    /// for `gc` once its lease expired or its holder is a dead process of this host.
     public func stagingTables() throws -> [(name: String, inUse: Bool)] {
         let temp = try connection.query("""
             SELECT c.relname FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r'
@@ -40,33 +61,47 @@ extension PostgresDestination {
             """, [schema, PostgresReplaceWriter.buildPrefix]).compactMap { $0[0] }
         var result = temp
         for name in built {
-            // A dynamic load's per-partition tables (`…_<16 hex>` more) share its build lock.
-            let key = PostgresReplaceWriter.buildLockKey(schema: schema, name: PostgresReplaceWriter.baseBuildName(name)).description
-            let free = try connection.scalar("SELECT pg_try_advisory_lock($1)", [key]) == "t"
-            if free { try connection.execute("SELECT pg_advisory_unlock($1)", [key]) }
-            result.append((name, !free))
+            // A dynamic load's per-partition tables (`…_<16 hex>` more) share its build lease.
+            let lock = PostgresReplaceWriter.buildLockName(PostgresReplaceWriter.baseBuildName(name))
+            result.append((name, try locks.isHeld(lock, on: connection)))
         }
         return result
     }
 
-    /// In one transaction: the partitions' advisory locks (a partitioned target), the missing
-    /// partitions (where the layout lets loadkit create them), `DELETE` of what the load covers,
-    /// `INSERT … SELECT` of the staged rows, the ledger upsert, then `beforeCommit`.
-    /// - Throws: ``LoadKit/LoadKitError`` `target.referenced` when a foreign key refuses the
-    ///   `DELETE`, `target.unsupported` when no partition of the table accepts some rows; else
+    /// In the staged load's transaction: the partitions' advisory locks (a partitioned target;
+    /// the table's for an unpartitioned or plain one), the fence (``fence()``: this load still
+    /// holds its leases), the missing partitions (where the layout lets loadkit create them),
+    /// `DELETE` of what the load covers, `INSERT … SELECT` of the staged rows, the ledger upsert,
+    /// then `beforeCommit`, and COMMIT (inside a transform's transaction, its caller commits).
+    /// - Throws: ``LoadKit/LoadKitError`` `target.lock_lost` (transient) when a lease of this
+    ///   load expired or was taken, `target.referenced` when a foreign key refuses the `DELETE`,
+    ///   `target.unsupported` when no partition of the table accepts some rows; else
     ///   ``PostgresError``. Then nothing changed.
     public func commit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
         do {
             try stagedCommit(plan, beforeCommit: beforeCommit)
-        } catch let error as PostgresError where error.sqlState == "23503" && !inLoadTransaction {
-            // A DEFERRABLE INITIALLY DEFERRED foreign key is checked at COMMIT, after the DELETE
-            // and INSERT: referencing rows point at keys the new rows no longer have.
-            let server = error.message + (error.detail.map { " (\($0))" } ?? "")
-            throw LoadKitError(.referencedRows,
-                "table '\(plan.table.name)' in \(location) (schema \(schema)): \(server); a deferred foreign key checked at "
-                + "the commit refused the load's new rows (rows elsewhere reference keys they no longer have); nothing was "
-                + "changed. Update or delete the referencing rows, or load data that keeps the keys they reference")
+            if inStagingTransaction {
+                // Ended whatever COMMIT answers: a refused COMMIT (a deferred constraint) rolls back.
+                inStagingTransaction = false
+                try connection.execute("COMMIT")
+            }
+        } catch {
+            abandonStaging()
+            try explainCommitFailure(error, plan: plan)
         }
+    }
+
+    /// Rethrows the error of a staged commit, a deferred foreign key's said in loadkit's terms.
+    private func explainCommitFailure(_ error: any Error, plan: CommitPlan) throws -> Never {
+        guard let error = error as? PostgresError, error.sqlState == "23503", !inLoadTransaction else { throw error }
+        // A DEFERRABLE INITIALLY DEFERRED foreign key is checked at COMMIT, after the DELETE and
+        // INSERT (an immediate one's refusal is explained by `explained(_:table:layout:)`):
+        // referencing rows point at keys the new rows no longer have.
+        let server = error.message + (error.detail.map { " (\($0))" } ?? "")
+        throw LoadKitError(.referencedRows,
+            "table '\(plan.table.name)' in \(location) (schema \(schema)): \(server); a deferred foreign key checked at "
+            + "the commit refused the load's new rows (rows elsewhere reference keys they no longer have); nothing was "
+            + "changed. Update or delete the referencing rows, or load data that keeps the keys they reference")
     }
 
     private func stagedCommit(_ plan: CommitPlan, beforeCommit: () throws -> Void) throws {
@@ -83,7 +118,12 @@ extension PostgresDestination {
                 var covered = keys
                 if case .partitions(let replaced) = plan.scope { covered = Array(Set(keys + replaced)) }
                 try lockPartitions(table, covered)
+                try fence()
                 if layout.createsPartitions { try createMissingPartitions(table, keys, layout: layout) }
+            } else {
+                try connection.execute("SELECT pg_advisory_xact_lock($1)",
+                                       [PostgresLockKey(schema: schema, table: table.name, partition: nil).description])
+                try fence()
             }
             do {
                 switch plan.scope {
@@ -133,7 +173,7 @@ extension PostgresDestination {
 
     /// Takes the transaction-level advisory lock of each partition, in sorted order (no
     /// deadlock between two loads covering overlapping partitions), as the commit's first step
-    /// (SPEC.md §7, ``PostgresLockKey``).
+    /// before its fence (SPEC.md §7, ``PostgresLockKey``).
     func lockPartitions(_ table: TargetTable, _ keys: [String]) throws {
         for key in Set(keys).sorted() {
             try connection.execute("SELECT pg_advisory_xact_lock($1)",

@@ -16,12 +16,17 @@ import LoadKit
 /// run inside that same transaction as one read-only query
 /// (``query(_:partitionKey:columns:row:)``, ``PostgresReadOnlyQuery``).
 ///
-/// Locks (``acquireLock(_:runID:timeout:)``) are session-level advisory locks held on a second
-/// connection, so that they work across machines and a holder whose connection ends (its process
-/// killed) frees them; each held lock also has a row in `_loadkit_leases` naming its holder for
-/// the waiter's message. The session settings `TimeZone = 'UTC'`, `DateStyle = 'ISO, YMD'` and
-/// `extra_float_digits = 1` are set on connect, so values read back are the ones loaded
-/// (``PostgresValueCodec``).
+/// Locks (``acquireLock(_:runID:timeout:)``) are lease rows in `_loadkit_leases`
+/// (``PostgresLocks``) on a second connection, renewed by a heartbeat, so that they work across
+/// machines and a holder that dies or freezes loses them one lease (``lease``) after its last
+/// renewal (at once for an acquirer on the dead holder's host); every commit transaction takes
+/// its partitions' `pg_advisory_xact_lock` first, then checks that this load still holds its
+/// leases (the fence), and publishes nothing otherwise. Nothing outlives a transaction on
+/// either connection (staging tables live inside the load's one transaction), so a pool in
+/// transaction mode (PgBouncer) can serve both, declared by `loadkit_pool=transaction` in the
+/// URI (``PostgresPoolMode``). The session settings `TimeZone = 'UTC'` and `DateStyle = 'ISO,
+/// YMD'` are set on connect, and `extra_float_digits = 1` where the server's is lower (not
+/// behind a transaction pool), so values read back are the ones loaded (``PostgresValueCodec``).
 ///
 /// Use one destination from one thread at a time (lock calls excepted, which have their own
 /// connection); open one per worker.
@@ -34,10 +39,17 @@ public final class PostgresDestination: WarehouseDestination {
     public let connection: PGConnection
     /// `true` when opened for reading only: nothing is created, and every transaction is read-only.
     public let readOnly: Bool
+    /// The URI for libpq (without loadkit's `loadkit_pool`).
     let uri: String
     let lockTimeout: Duration
+    /// How long a load lock lasts without renewal (``PostgresLocks``).
+    public let lease: Duration
+    /// How the connections reach the server (``PostgresPoolMode``, from the URI).
+    public let poolMode: PostgresPoolMode
     var catalogReady = false
     var inLoadTransaction = false
+    /// Whether a staged load's transaction is open (``createStaging(_:for:)`` until the commit).
+    var inStagingTransaction = false
     /// Each target's layout, read by ``ensureTable(_:)`` at the start of every load.
     var layouts: [String: PostgresTargetLayout] = [:]
     let locks: PostgresLocks
@@ -53,34 +65,54 @@ public final class PostgresDestination: WarehouseDestination {
     ///   - uri: a libpq connection URI (``PGConnection/init(uri:connectTimeout:)``).
     ///   - schema: the config's `schema:` (default `public`).
     ///   - lockTimeout: how long a load waits for another run's partition lock (`lock_timeout`).
+    ///   - lease: how long a load lock lasts without renewal (`queue: { lease: }`, default 30 s,
+    ///     at least 1 s): how long a frozen or vanished holder keeps others waiting.
     ///   - readingOnly: open for reading only (`--dry-run`, `status`): nothing is created.
     ///   - readingAlso: more schemas a transform's query reads unqualified names from, after
     ///     `schema` (verify's scratch schema reads the warehouse's: ``querySchemas``).
-    /// - Throws: ``PostgresError`` `08001` naming host, port and database when the server cannot
-    ///   be reached (within the connect timeout, default 5 s).
+    /// - Throws: ``LoadKit/LoadKitError`` `resource.connection` naming host, port and database
+    ///   when the server cannot be reached (within the connect timeout, default 5 s), or for a
+    ///   `loadkit_pool` value that is not a mode.
     public init(uri: String, schema: String = "public", lockTimeout: Duration = .seconds(60),
-                readingOnly: Bool = false, readingAlso: [String] = []) throws {
-        self.uri = uri
+                lease: Duration = .seconds(30), readingOnly: Bool = false, readingAlso: [String] = []) throws {
+        let declared = try PostgresPoolMode.split(uri)
+        poolMode = declared.mode
+        self.uri = declared.uri
+        self.lease = max(lease, .seconds(1))
         self.schema = schema
         querySchemas = [schema] + readingAlso.filter { $0 != schema }
         self.lockTimeout = lockTimeout
         self.readOnly = readingOnly
-        connection = try Self.connect(uri)
+        connection = try Self.connect(self.uri)
         let target = connection.target
         location = "postgres://\(target.user)@\(target.host):\(target.port)/\(target.database)"
-        locks = PostgresLocks(uri: uri, schema: schema, location: location)
-        try connection.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 1"
-            + (readingOnly ? "; SET default_transaction_read_only = on" : ""))
-        catalogReady = try connection.scalar("SELECT to_regclass($1) IS NOT NULL",
-                                             [PostgresDialect.qualified(schema, "_loadkit_runs")]) == "t"
+        locks = PostgresLocks(uri: self.uri, schema: schema, lease: self.lease, poolMode: poolMode)
+        // PgBouncer tracks TimeZone and DateStyle (it sets them again on each server connection it
+        // lends this client); the other settings would stay on a pooled server connection for its
+        // next client, so behind a transaction pool they are not set (see PostgresPoolMode).
+        try connection.execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'")
+        let state = try connection.query("""
+            SELECT to_regclass($1) IS NOT NULL, current_setting('extra_float_digits')::int < 1
+            """, [PostgresDialect.qualified(schema, "_loadkit_runs")]).first ?? []
+        catalogReady = state.first == "t"
+        switch poolMode {
+        case .session:
+            if state.last == "t" { try connection.execute("SET extra_float_digits = 1") }
+            if readingOnly { try connection.execute("SET default_transaction_read_only = on") }
+        case .transaction:
+            connection.preparesStatements = false
+            connection.readOnlyTransactions = readingOnly
+        }
     }
 
-    /// A connection to the warehouse's server.
+    /// A connection to the warehouse's server (`uri` without loadkit's `loadkit_pool`).
     /// - Throws: ``LoadKit/LoadKitError`` `resource.connection` (transient) naming host, port,
     ///   database and libpq's reason, and what to check.
     static func connect(_ uri: String) throws -> PGConnection {
+        // loadkit's own URI parameter (`loadkit_pool`) is not libpq's.
+        let libpqURI = try PostgresPoolMode.split(uri).uri
         do {
-            return try PGConnection(uri: uri)
+            return try PGConnection(uri: libpqURI)
         } catch let error as PostgresError where error.sqlStateClass == "08" {
             throw LoadKitError(.resourceConnection, error.message + "; check that the server runs and accepts "
                 + "connections, and that warehouse: in loadkit.yml (or --warehouse, or the PG* variables) names it",
@@ -197,15 +229,24 @@ public final class PostgresDestination: WarehouseDestination {
 
     // MARK: - Locks
 
+    /// Takes the lease of `key` (``PostgresLocks/acquire(_:runID:holder:timeout:)``).
     public func acquireLock(_ key: String, runID: String, timeout: Duration) throws {
         try locks.acquire(key, runID: runID, timeout: timeout)
     }
 
+    /// Releases the lease of `key` (``PostgresLocks/release(_:runID:)``).
     public func releaseLock(_ key: String, runID: String) throws {
         try locks.release(key, runID: runID)
     }
 
-    /// PostgreSQL's locks end with their holder's connection: nothing is left behind.
+    /// The fence of a commit transaction open on ``connection``: run right after its advisory
+    /// locks (``PostgresLocks/fence(on:)``).
+    /// - Throws: ``LoadKit/LoadKitError`` `.lockLost` when a held lease is no longer this load's.
+    func fence() throws {
+        try locks.fence(on: connection)
+    }
+
+    /// PostgreSQL's lease rows expire by themselves: no lock file is left behind.
     public func unusedLockFiles() -> [String] { [] }
 
     /// Nothing to remove (``unusedLockFiles()`` is always empty).
@@ -243,9 +284,10 @@ public final class PostgresDestination: WarehouseDestination {
         }
     }
 
-    /// Runs `body` in a transaction of its own, or inside the load's open one (``transaction(_:)``).
+    /// Runs `body` in a transaction of its own, or inside the load's open one (``transaction(_:)``,
+    /// or a staged load's from ``createStaging(_:for:)``).
     func writing<T>(_ body: () throws -> T) throws -> T {
-        inLoadTransaction ? try body() : try connection.transaction(body)
+        inLoadTransaction || inStagingTransaction ? try body() : try connection.transaction(body)
     }
 
     /// Asks the server to cancel the statement running on the data connection (`PQcancel`;

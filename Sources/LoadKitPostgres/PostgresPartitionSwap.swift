@@ -30,6 +30,10 @@ public struct PostgresPartitionSwap {
     public var lockTimeout: Duration = .milliseconds(100)
     /// How many times the exclusive moment is tried before the lock timeout is thrown.
     public var attempts = 50
+    /// Runs in the swap's transaction right after the partitions' advisory locks, before anything
+    /// changes: a load's lease check (``PostgresDestination``'s fence), whose error rolls the
+    /// swap back. Nothing by default.
+    public var fence: () throws -> Void = {}
 
     /// Creates a swap for `table` in `schema`.
     public init(connection: PGConnection, schema: String, table: String, partitionColumn: String) {
@@ -94,14 +98,15 @@ public struct PostgresPartitionSwap {
     }
 
     /// Swaps several built tables in, each as its partition, in one transaction: the partitions'
-    /// advisory locks first, in sorted key order (two loads never deadlock on them), then, under
+    /// advisory locks first, in sorted key order (two loads never deadlock on them), then
+    /// ``fence``, then, under
     /// `SET LOCAL lock_timeout` in a savepoint retried on 55P03, for each partition DETACH and
     /// DROP of the old one, RENAME of the new one, ATTACH, and DROP of its bound CHECK (no longer
     /// needed once attached); then `inTransaction` and COMMIT.
     /// - Parameter tables: each partition key with the name of its built table (which carries
     ///   the CHECK constraint ``boundName(_:)``).
     /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
-    ///   attempt), or what `inTransaction` throws; then nothing changed.
+    ///   attempt), or what ``fence`` or `inTransaction` throws; then nothing changed.
     public func swap(_ tables: [(key: String, built: String)], inTransaction: () throws -> Void) throws {
         let parent = PostgresDialect.qualified(schema, table)
         try connection.transaction {
@@ -109,6 +114,7 @@ public struct PostgresPartitionSwap {
                 try connection.execute("SELECT pg_advisory_xact_lock($1)",
                                        [PostgresLockKey(schema: schema, table: table, partition: key).description])
             }
+            try fence()
             try connection.execute("SET LOCAL lock_timeout = '\(max(1, Int(lockTimeout.seconds * 1000)))ms'")
             var attempt = 1
             while true {

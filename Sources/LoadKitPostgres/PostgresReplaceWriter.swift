@@ -20,7 +20,9 @@ import LoadKit
 ///
 /// A crash before the build table's commit leaves nothing; after it and before the swap's commit,
 /// the target and ledger as they were and a build table that `gc` drops (while the load runs, it
-/// holds the build table's advisory lock, so `gc` leaves it alone).
+/// holds the build table's lease, `build <build table>` in ``PostgresLocks``, so `gc` leaves it
+/// alone). The swap's transaction runs the fence (``PostgresDestination/fence()``) right after
+/// its advisory locks: a load whose leases lapsed publishes nothing.
 final class PostgresReplaceWriter: PartitionReplaceWriter {
     /// The name prefix of build tables.
     static let buildPrefix = "_loadkit_new_"
@@ -47,8 +49,10 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         self.table = table
         self.loadID = loadID
         types = PostgresDestination.columnTypes(table.storedColumns)
-        swap = PostgresPartitionSwap(connection: destination.connection, schema: destination.schema,
-                                     table: table.name, partitionColumn: table.partitioning?.column ?? "")
+        var swap = PostgresPartitionSwap(connection: destination.connection, schema: destination.schema,
+                                         table: table.name, partitionColumn: table.partitioning?.column ?? "")
+        swap.fence = destination.fence
+        self.swap = swap
     }
 
     /// The build table of this load: `_loadkit_new_`, the table's lock key, `_`, 8 load-id digits.
@@ -71,10 +75,9 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         String(name.prefix(buildPrefix.count + 16 + 1 + 8))
     }
 
-    /// The session advisory lock a load holds on its build table while it exists.
-    static func buildLockKey(schema: String, name: String) -> PostgresLockKey {
-        PostgresLockKey(schema: schema, table: "_loadkit_build", partition: name)
-    }
+    /// The name of the lease (``PostgresLocks``) a load holds on its build table while it
+    /// exists: `build <build table>`.
+    static func buildLockName(_ name: String) -> String { "build " + name }
 
     func replace(partition key: String?) throws {
         guard let key else {
@@ -83,8 +86,8 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         partitions.append(key)
         let column = PostgresDialect.quote(table.partitioning?.column ?? "")
         guard let running = copy else {
-            try connection.execute("SELECT pg_advisory_lock($1)",
-                                   [Self.buildLockKey(schema: destination.schema, name: buildName).description])
+            try destination.locks.acquire(Self.buildLockName(buildName), runID: loadID, holder: "load \(loadID)",
+                                          timeout: destination.lockTimeout)
             buildLocked = true
             try connection.execute("BEGIN")
             inBuildTransaction = true
@@ -126,13 +129,14 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
 
     func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws {
         guard !finished else { return }
-        // Committed once the swap returns: releasing the build lock after it must not fail the
-        // load (a cancelled statement, a lost connection). A lock left held guards a build table
-        // that no longer exists, and ends with the session.
+        // Committed once the swap returns: releasing the build lease after it must not fail the
+        // load (a cancelled statement, a lost connection). A lease left behind guards a build
+        // table that no longer exists, and expires by itself.
         defer { if finished { _ = try? cleanUp() } }
         guard let copy else {
             // No partition was started (nothing to swap): the ledger entries still commit.
             try connection.transaction {
+                try destination.fence()
                 try destination.upsertLedger(ledger)
                 try beforeCommit()
             }
@@ -198,9 +202,8 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         for name in built { try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))") }
         built.removeAll()
         if buildLocked {
-            try connection.execute("SELECT pg_advisory_unlock($1)",
-                                   [Self.buildLockKey(schema: destination.schema, name: buildName).description])
             buildLocked = false
+            try destination.locks.release(Self.buildLockName(buildName), runID: loadID)
         }
     }
 }

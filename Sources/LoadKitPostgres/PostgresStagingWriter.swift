@@ -3,8 +3,10 @@ import LoadKit
 /// Writes staged rows into a TEMP table of the destination's connection by `COPY … FROM STDIN`
 /// (SPEC.md §7: rows reach PostgreSQL by COPY, never row-by-row INSERTs).
 ///
-/// A TEMP table belongs to one session and vanishes with it, so a crash at any moment leaves no
-/// staging table behind and staging takes no lock on the target. It is created anew under its
+/// The TEMP table is created `ON COMMIT DROP` inside the staged load's one transaction
+/// (``PostgresDestination/createStaging(_:for:)``) and vanishes when it ends, however it ends, so
+/// a crash at any moment leaves no staging table behind, staging takes no lock on the target,
+/// and a pool in transaction mode never hands the table to another client. It is created anew under its
 /// deterministic name (a leftover of the same name dropped first) when the first row comes, or
 /// at ``finish()`` when none does: so a SQL transform's query runs before anything in its load's
 /// transaction writes, which lets ``PostgresReadOnlyQuery`` check that the query itself wrote
@@ -36,7 +38,7 @@ final class PostgresStagingWriter: StagingWriter {
         try connection.execute("DROP TABLE IF EXISTS \(quoted)")
         try connection.execute("CREATE TEMP TABLE \(PostgresDialect.quote(name)) ("
             + columns.map { "\(PostgresDialect.quote($0.name)) \(PostgresDestination.postgresType($0.sqlType))" }
-                .joined(separator: ", ") + ")")
+                .joined(separator: ", ") + ") ON COMMIT DROP")
         created = true
     }
 

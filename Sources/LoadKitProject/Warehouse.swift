@@ -20,6 +20,9 @@ package struct Warehouse: Sendable {
     /// More schemas a PostgreSQL transform's query reads unqualified names from, after
     /// `schema` (``LoadKitConfig/readingAlso``); unused by SQLite.
     package var readingAlso: [String] = []
+    /// How long a PostgreSQL load lock (a lease row) lasts without renewal: the config's
+    /// `queue: { lease: }` (default 30 s), the lease of a queued task's claim too; unused by SQLite.
+    package var lease: Duration = .seconds(30)
 
     /// - Throws: ``UsageError`` for a URI that is not PostgreSQL's, or an empty location.
     package init(_ location: String, lockTimeout: Duration, schema: String = "public") throws {
@@ -48,6 +51,7 @@ package struct Warehouse: Sendable {
     package init(config: LoadKitConfig) throws {
         try self.init(config.warehouse, lockTimeout: config.defaults.lockTimeout, schema: config.schema)
         readingAlso = config.readingAlso
+        lease = config.queueLease
     }
 
     /// Whether `text` is a URI (`postgres://…`, `mysql://…`, SQLite's `file:…`) rather than a
@@ -92,7 +96,8 @@ package struct Warehouse: Sendable {
     ///   cannot be reached fails within its connect timeout, naming host, port and database).
     package func open() throws -> any WarehouseDestination {
         if isPostgres {
-            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingAlso: readingAlso)
+            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, lease: lease,
+                                           readingAlso: readingAlso)
         }
         return try SQLiteDestination(path: location, busyTimeout: lockTimeout)
     }
@@ -109,7 +114,7 @@ package struct Warehouse: Sendable {
         let separator = location.contains("?") ? "&" : "?"
         let uri = location + separator + "application_name=\(session)"
             + "&options=-c%20idle_in_transaction_session_timeout%3D\(milliseconds)"
-        return try PostgresDestination(uri: uri, schema: schema, lockTimeout: lockTimeout)
+        return try PostgresDestination(uri: uri, schema: schema, lockTimeout: lockTimeout, lease: lease)
     }
 
     /// The task queue on `destination`'s connection (SPEC.md §8), whose fence runs in that
@@ -125,7 +130,7 @@ package struct Warehouse: Sendable {
     /// A read-only connection, or `nil` when the warehouse does not exist yet.
     package func openForReading() throws -> (any WarehouseDestination)? {
         if isPostgres {
-            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, readingOnly: true,
+            return try PostgresDestination(uri: location, schema: schema, lockTimeout: lockTimeout, lease: lease, readingOnly: true,
                                            readingAlso: readingAlso)
         }
         return exists ? try SQLiteDestination(readingOnly: location) : nil

@@ -16,12 +16,14 @@ struct PostgresExample {
     /// - Parameters:
     ///   - extraTables: YAML of more tables, indented by two spaces, appended to `tables:`.
     ///   - lease: the queue's lease (`queue: { lease: }`), e.g. `2s`; the default when `nil`.
-    init(extraTables: String = "", lease: String? = nil) throws {
+    ///   - warehouse: the config's `warehouse:` when loadkit reaches the test server another way
+    ///     (through PgBouncer: ``PgBouncerTests``); the test server's URL when `nil`.
+    init(extraTables: String = "", lease: String? = nil, warehouse: String? = nil) throws {
         workspace = try ExampleWorkspace()
         schema = try TemporaryPostgresSchema()
         var yaml = try String(contentsOfFile: workspace.config, encoding: .utf8)
         yaml = yaml.replacingOccurrences(of: "warehouse: warehouse.db",
-                                         with: "warehouse: \(schema.url)\nschema: \(schema.name)"
+                                         with: "warehouse: \(warehouse ?? schema.url)\nschema: \(schema.name)"
                                             + (lease.map { "\nqueue: { lease: \($0) }" } ?? ""))
         yaml = yaml.components(separatedBy: "  daily_delays:").first! + extraTables
         try yaml.write(toFile: workspace.config, atomically: true, encoding: .utf8)
