@@ -43,6 +43,7 @@ struct LibPQ: @unchecked Sendable {
     let PQstatus: @convention(c) (OpaquePointer?) -> ConnStatusType
     let PQerrorMessage: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
     let PQserverVersion: @convention(c) (OpaquePointer?) -> Int32
+    let PQtransactionStatus: @convention(c) (OpaquePointer?) -> PGTransactionStatusType
     let PQsetNoticeProcessor: @convention(c) (OpaquePointer?, PQnoticeProcessor?, UnsafeMutableRawPointer?) -> PQnoticeProcessor?
     let PQhost: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
     let PQport: @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
@@ -92,6 +93,7 @@ struct LibPQ: @unchecked Sendable {
         PQstatus = try symbol("PQstatus")
         PQerrorMessage = try symbol("PQerrorMessage")
         PQserverVersion = try symbol("PQserverVersion")
+        PQtransactionStatus = try symbol("PQtransactionStatus")
         PQsetNoticeProcessor = try symbol("PQsetNoticeProcessor")
         PQhost = try symbol("PQhost")
         PQport = try symbol("PQport")

@@ -24,7 +24,7 @@ extension PGConnection {
     /// Whether a transaction is open on this connection (`PQtransactionStatus`, PostgreSQL
     /// manual §34.2 "Connection Status Functions").
     public var isInTransaction: Bool {
-        let status = PQtransactionStatus(handle)
+        let status = pq.PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 

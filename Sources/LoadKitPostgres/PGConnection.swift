@@ -177,19 +177,19 @@ public final class PGConnection {
         guard readOnlyTransactions else { return try body() }
         if sql.range(of: #"^\s*(BEGIN|START\s+TRANSACTION)\b"#, options: [.regularExpression, .caseInsensitive]) != nil {
             let value = try body()
-            PQclear(try send("SET TRANSACTION READ ONLY", []))
+            pq.PQclear(try send("SET TRANSACTION READ ONLY", []))
             return value
         }
-        guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return try body() }
-        PQclear(try send("BEGIN READ ONLY", []))
+        guard pq.PQtransactionStatus(handle) == PQTRANS_IDLE else { return try body() }
+        pq.PQclear(try send("BEGIN READ ONLY", []))
         do {
             let value = try body()
-            PQclear(try send("COMMIT", []))
+            pq.PQclear(try send("COMMIT", []))
             return value
         } catch {
             // The error wins; a rollback that fails leaves the transaction to the server, which
             // ends it with the connection.
-            if let result = try? send("ROLLBACK", []) { PQclear(result) }
+            if let result = try? send("ROLLBACK", []) { pq.PQclear(result) }
             throw error
         }
     }
