@@ -33,7 +33,8 @@ final class AttemptJournal: @unchecked Sendable {
     let interval: Duration
     private let runLog: any RunLog
     /// Guards the entries and the state below; never held while the run log is written, so
-    /// ``begin(_:)``, ``end(_:_:durable:)`` and ``append(_:)`` never wait for the database.
+    /// ``begin(_:)``, ``append(_:)`` and an ``end(_:_:durable:)`` that is not durable never wait
+    /// for the database.
     private let condition = NSCondition()
     /// Held while a group is written: one write at a time, in order.
     private let writing = NSLock()
@@ -44,7 +45,7 @@ final class AttemptJournal: @unchecked Sendable {
     private var lastError: (any Error)?
 
     /// - Parameters:
-    ///   - runLog: written only by this journal (under its lock) until ``close()``.
+    ///   - runLog: written only by this journal (one group at a time) until ``close()``.
     ///   - interval: the longest a change waits for its group (10 ms by default).
     init(runLog: any RunLog, interval: Duration = .milliseconds(10)) {
         self.runLog = runLog
