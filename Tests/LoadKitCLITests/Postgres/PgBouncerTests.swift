@@ -38,9 +38,7 @@ struct PgBouncerTests {
         let pg = try PostgresExample(extraTables: extraTables,
                                      warehouse: pool + (pool.contains("?") ? "&" : "?") + "loadkit_pool=transaction")
         let sqlite = try ExampleWorkspace()
-        var yaml = try String(contentsOfFile: sqlite.config, encoding: .utf8)
-        yaml = yaml.components(separatedBy: "  daily_delays:").first! + extraTables
-        try yaml.write(toFile: sqlite.config, atomically: true, encoding: .utf8)
+        try sqlite.replaceTransforms(with: extraTables)
         return (pg, sqlite)
     }
 

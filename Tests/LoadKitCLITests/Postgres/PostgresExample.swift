@@ -25,8 +25,8 @@ struct PostgresExample {
         yaml = yaml.replacingOccurrences(of: "warehouse: warehouse.db",
                                          with: "warehouse: \(warehouse ?? schema.url)\nschema: \(schema.name)"
                                             + (lease.map { "\nqueue: { lease: \($0) }" } ?? ""))
-        yaml = yaml.components(separatedBy: "  daily_delays:").first! + extraTables
         try yaml.write(toFile: workspace.config, atomically: true, encoding: .utf8)
+        try workspace.replaceTransforms(with: extraTables)
     }
 
     /// `loadkit ARGS --config …` in the workspace.
@@ -84,4 +84,15 @@ struct PostgresExample {
 
     /// One value of `sql` run on the server.
     func scalar(_ sql: String) throws -> String? { try db.scalar(sql) }
+}
+
+extension ExampleWorkspace {
+    /// Replaces the example config's tables from `daily_delays:` on (its transforms) with `tables`
+    /// (YAML indented by two spaces, appended to `tables:`), so one set of extra tables can be run
+    /// on SQLite and on PostgreSQL.
+    func replaceTransforms(with tables: String) throws {
+        var yaml = try String(contentsOfFile: config, encoding: .utf8)
+        yaml = yaml.components(separatedBy: "  daily_delays:").first! + tables
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+    }
 }

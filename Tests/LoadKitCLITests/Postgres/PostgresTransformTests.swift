@@ -36,9 +36,7 @@ struct PostgresTransformTests {
     static func pair() throws -> (pg: PostgresExample, sqlite: ExampleWorkspace) {
         let pg = try PostgresExample(extraTables: transforms)
         let sqlite = try ExampleWorkspace()
-        var yaml = try String(contentsOfFile: sqlite.config, encoding: .utf8)
-        yaml = yaml.components(separatedBy: "  daily_delays:").first! + transforms
-        try yaml.write(toFile: sqlite.config, atomically: true, encoding: .utf8)
+        try sqlite.replaceTransforms(with: transforms)
         return (pg, sqlite)
     }
 
