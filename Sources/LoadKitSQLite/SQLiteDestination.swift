@@ -18,7 +18,7 @@ public final class SQLiteDestination: WarehouseDestination {
     public let path: String
     /// The warehouse file, for messages (``WarehouseDestination/location``).
     public var location: String { path }
-    /// The folder of load lock files.
+    /// The folder of the load locks (``LoadLockTable``).
     public let lockDirectory: String
     /// The connection to the warehouse.
     public let connection: SQLiteConnection
@@ -28,7 +28,8 @@ public final class SQLiteDestination: WarehouseDestination {
     /// The run log's statements, prepared once per connection: a runner writes two records per
     /// attempt, and preparing each anew was a measurable part of W3's per-task cost.
     var runLogStatements: [String: SQLiteStatement] = [:]
-    private var locks: [String: LoadLockFile] = [:]
+    private var locks: [String: LoadLockTable.Held] = [:]
+    private lazy var lockTable = LoadLockTable(directory: lockDirectory)
     private let host = ProcessInfo.processInfo.hostName
     private let pid = getpid()
 
@@ -220,20 +221,13 @@ public final class SQLiteDestination: WarehouseDestination {
     // MARK: - Locks
 
     public func acquireLock(_ key: String, runID: String, timeout: Duration) throws {
-        try FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true)
         let holder = "run \(runID) (pid \(pid) on \(host), since "
             + CivilTime.formatUTC(seconds: Int64(Date().timeIntervalSince1970)) + ")"
-        locks[key] = try LoadLockFile.acquire(path: lockPath(key), holder: holder, key: key, timeout: timeout)
+        locks[key] = try lockTable.acquire(key, description: holder, timeout: timeout)
     }
 
     public func releaseLock(_ key: String, runID: String) throws {
-        locks.removeValue(forKey: key)?.release()
-    }
-
-    /// `<lock folder>/<32 hex>.lock`, the hex digits from the SHA-256 of the key (keys hold
-    /// table names and partition keys, which need not be valid file names).
-    private func lockPath(_ key: String) -> String {
-        "\(lockDirectory)/" + HashingByteSource.sha256Hex(Array(key.utf8)).prefix(32) + ".lock"
+        if let held = locks.removeValue(forKey: key) { lockTable.release(held) }
     }
 
     // MARK: - Direct replace
@@ -277,12 +271,17 @@ public final class SQLiteDestination: WarehouseDestination {
             .compactMap { if case .text(let name) = $0[0] { (name, true) } else { nil } }
     }
 
-    /// Lock files that no run holds now (left by finished or crashed runs; harmless, tiny).
+    /// The load-lock keys (`partition flights 2013-01-05`, `table airlines`, `load <id>`) that
+    /// some live process holds now in the warehouse at `path`, sorted: read from the holder
+    /// files of its lock folder (``LoadLockTable``), for tests and tools.
+    public static func heldLockKeys(warehouse path: String) -> [String] {
+        LoadLockTable.heldKeys(in: path + ".loadkit-locks")
+    }
+
+    /// Files of the lock folder that no live process uses (``LoadLockTable/unusedFiles(in:)``:
+    /// holder files left by crashed runs, per-key lock files of earlier versions; harmless, tiny).
     public func unusedLockFiles() -> [String] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: lockDirectory) else { return [] }
-        return files.filter { $0.hasSuffix(".lock") }.sorted().filter {
-            !LoadLockFile.isHeld(path: "\(lockDirectory)/\($0)")
-        }
+        LoadLockTable.unusedFiles(in: lockDirectory)
     }
 
     /// Deletes a lock file found by ``unusedLockFiles()``.

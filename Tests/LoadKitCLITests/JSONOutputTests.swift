@@ -1,5 +1,6 @@
 import Foundation
 import LoadKit
+import LoadKitSQLite
 import LoadKitTesting
 import Testing
 
@@ -348,7 +349,7 @@ import Testing
         #expect(text.stdout == "flights 2013-01-01: 842 rows, fingerprint \(BackfillCommandTests.firstDayFingerprint)\n")
     }
 
-    @Test("gc --json lists unused lock files; --dry-run keeps them, gc deletes them")
+    @Test("gc --json lists lock files no process uses (a killed run's holder file, an earlier version's per-key file); --dry-run keeps them, gc deletes them")
     func gc() throws {
         let workspace = try ExampleWorkspace()
         let fresh = try workspace.json(["gc"])
@@ -359,22 +360,33 @@ import Testing
 
         _ = try workspace.json(["backfill", "--table", "flights", "--from", "2013-01-01", "--to", "2013-01-03", "--quiet"])
         let lockDirectory = workspace.warehouse + ".loadkit-locks"
-        let locks = try FileManager.default.contentsOfDirectory(atPath: lockDirectory).sorted()
-        #expect(!locks.isEmpty)
+        // A run that ended cleanly leaves only the shared file of byte-range locks.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lockDirectory) == ["keys"])
+        #expect((try workspace.json(["gc", "--dry-run"])["lockFiles"] as? [String]) == [])
+        // A run killed while it holds a partition (the failpoint exits like kill -9) leaves its
+        // holder file behind, no longer locked; an earlier loadkit left per-key `.lock` files.
+        let killed = try workspace.run(["load", "--table", "flights", "--partition", "2013-01-04", "--quiet"],
+                                       environment: ["LOADKIT_FAILPOINT": "before_commit:crash"])
+        #expect(killed.status == 137, "stderr: \(killed.stderr)")
+        #expect(FileManager.default.createFile(atPath: lockDirectory + "/00112233445566778899aabbccddeeff.lock", contents: nil))
+        let locks = try FileManager.default.contentsOfDirectory(atPath: lockDirectory).filter { $0 != "keys" }.sorted()
+        #expect(locks.count == 2)
+        #expect(locks.contains { $0.hasPrefix("holder-") }, "\(locks)")
+        #expect(SQLiteDestination.heldLockKeys(warehouse: workspace.warehouse) == [])
 
         let dry = try workspace.json(["gc", "--dry-run"])
         #expect(dry["dryRun"] as? Bool == true)
         #expect((dry["dropped"] as? [String]) == [])
         #expect((dry["inUse"] as? [String]) == [])
         #expect((dry["lockFiles"] as? [String])?.sorted() == locks)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: lockDirectory).sorted() == locks)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lockDirectory).filter { $0 != "keys" }.sorted() == locks)
 
         let real = try workspace.json(["gc"])
         #expect(real["dryRun"] as? Bool == false)
         #expect((real["lockFiles"] as? [String])?.sorted() == locks)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: lockDirectory) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lockDirectory) == ["keys"])
         #expect((try workspace.json(["gc"])["lockFiles"] as? [String]) == [])
-        // The data is untouched.
+        // The data is untouched: the killed load committed nothing.
         #expect(try ledger(workspace.warehouse, table: "flights").count == 3)
     }
 

@@ -284,14 +284,12 @@ extension TestWarehouse {
 }
 
 extension TestWarehouse {
-    /// How many load locks some process holds now: SQLite lock files (`<warehouse>.loadkit-locks/`)
-    /// that cannot be locked, PostgreSQL `_loadkit_leases` rows of a run.
+    /// How many load locks some process holds now: SQLite keys of live holders
+    /// (`<warehouse>.loadkit-locks/`), PostgreSQL `_loadkit_leases` rows of a run.
     func heldLoadLocks() throws -> Int {
         switch destination {
         case .sqlite:
-            let folder = location + ".loadkit-locks"
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            return names.filter { LoadLockFile.isHeld(path: folder + "/" + $0) }.count
+            return SQLiteDestination.heldLockKeys(warehouse: location).count
         case .postgres:
             guard try tableExists("_loadkit_leases") else { return 0 }
             return Int(try scalar("SELECT count(*) FROM _loadkit_leases WHERE holder LIKE 'run %'") ?? "") ?? 0

@@ -2,7 +2,8 @@
 /// load, a dynamic load and a transform of the same partition exclude each other, whatever
 /// their load ids. Taken in sorted order with one deadline (`lock_timeout`) for all; released
 /// together when the load ends, however it ends (a crashed process's locks are freed by the
-/// destination: on SQLite by the kernel, which drops `flock(2)` locks with their process).
+/// destination: on SQLite by the kernel, which drops `fcntl(2)` open-file-description locks with
+/// their process).
 final class LoadLocks {
     private let destination: any Destination
     private let runID: String

@@ -45,7 +45,8 @@ public protocol WarehouseDestination: Destination, RunLog, NotificationLog, Stag
     /// its run history stays.
     func dropTable(_ table: String) throws
 
-    /// Lock leftovers no run holds now (SQLite's lock files), for `gc`; empty where locks live
+    /// Lock leftovers no run holds now (SQLite's holder files of killed runs, per-key lock files
+    /// of earlier versions), for `gc`; empty where locks live
     /// in the database and vanish with their holder (PostgreSQL).
     func unusedLockFiles() -> [String]
 

@@ -15,9 +15,10 @@ extension LoadKitCommand {
                 """,
             discussion: """
                 On SQLite, staging tables are TEMP tables that vanish with their \
-                connection, so a crashed run leaves none; gc then only deletes the load lock \
-                files that no running load holds. Server destinations keep real staging \
-                tables; gc drops those whose load is not running.
+                connection, so a crashed run leaves none; gc then only deletes the lock \
+                files that no running load uses (a killed run's holder file). Server \
+                destinations keep real staging tables; gc drops those whose load is not \
+                running.
 
                 Examples:
                   loadkit gc --dry-run

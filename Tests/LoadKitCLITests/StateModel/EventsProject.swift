@@ -128,20 +128,13 @@ struct EventsProject {
         try json(["fingerprint", "--table", table])["fingerprint"] as? String ?? ""
     }
 
-    /// Waits (up to 60 s) until some process holds a lock file in the warehouse's lock folder,
-    /// so a second process starts only once the first holds its partition (a condition with a
-    /// limit, not a fixed sleep).
+    /// Waits (up to 60 s) until some process holds a load lock of the warehouse, so a second
+    /// process starts only once the first holds its partition (a condition with a limit, not a
+    /// fixed sleep).
     func waitForHeldLock(sourceLocation: SourceLocation = #_sourceLocation) {
-        let folder = warehouse + ".loadkit-locks"
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".lock") {
-                let fd = open(folder + "/" + name, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                defer { close(fd) }
-                if flock(fd, LOCK_SH | LOCK_NB) != 0 { return }
-                flock(fd, LOCK_UN)
-            }
+            if !SQLiteDestination.heldLockKeys(warehouse: warehouse).isEmpty { return }
             usleep(10_000)
         }
         Issue.record("no lock was held within 60 s", sourceLocation: sourceLocation)
