@@ -1,3 +1,4 @@
+import CLoadKitSQLite
 import Foundation
 import LoadKit
 
@@ -101,6 +102,12 @@ extension SQLiteDestination: RunLog {
         if inserting.isEmpty && updating.isEmpty { return [] }
         return try explainingFaults {
             try prepareCatalog()
+            // Takes its turn with this process's direct replaces (see SQLiteWriteGate).
+            let gate = SQLiteWriteGate.forWarehouse(path)
+            guard gate.enter(timeout: connection.busyTimeout) else {
+                throw SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked", sql: "BEGIN IMMEDIATE")
+            }
+            defer { gate.leave() }
             return try connection.transaction {
                 let ids = try inserting.map { a in
                     try insertAttempt(a)

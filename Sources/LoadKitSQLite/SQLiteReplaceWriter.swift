@@ -1,3 +1,4 @@
+import CLoadKitSQLite
 import LoadKit
 
 /// A partition replace that writes each row once, straight into the target table, inside one
@@ -6,7 +7,9 @@ import LoadKit
 /// The transaction opens with the first partition started (or the first row), on the thread
 /// that writes the rows, waiting up to the busy timeout (`lock_timeout`) for the warehouse's
 /// write lock while the loader's other thread goes on parsing into the pipeline's bounded
-/// queue; it holds that lock until ``commit(ledger:beforeCommit:)`` or ``abort()``. In it:
+/// queue (a small input is parsed whole before its first row is written); it holds that lock
+/// until ``commit(ledger:beforeCommit:)`` or ``abort()``. Writers of one process take turns
+/// at that lock through ``SQLiteWriteGate`` first, so one wakes the moment the other ends. In it:
 /// each partition's old rows are deleted when the partition starts (`DELETE … WHERE <partition
 /// column> = ?`, through the partition index; the whole table for an unpartitioned one), the
 /// rows are inserted with one prepared `INSERT`, the ledger entries are upserted, then
@@ -22,6 +25,8 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
     private let deletePartition: SQLiteStatement?
     private let deleteAll: String
     private let text = RowTextBuffer()
+    private let gate: SQLiteWriteGate
+    private var inGate = false
     private var state = State.notBegun
 
     private enum State { case notBegun, open, ended }
@@ -31,6 +36,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
     init(connection: SQLiteConnection, table: TargetTable, warehouse: String) throws {
         self.connection = connection
         self.warehouse = warehouse
+        self.gate = SQLiteWriteGate.forWarehouse(warehouse)
         let name = "main." + Identifier.quoted(table.name)
         let columns = table.storedColumns
         self.deleteAll = "DELETE FROM \(name)"
@@ -55,12 +61,25 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
         guard state == .notBegun else {
             throw LoadKitError(.schema, "this replace of \(warehouse) has already ended")
         }
+        guard gate.enter(timeout: connection.busyTimeout) else {
+            // Another writer of this process held the write lock for the whole busy timeout.
+            throw explain(SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked", sql: "BEGIN IMMEDIATE"))
+        }
+        inGate = true
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
+            leaveGate()
             throw explain(error)
         }
         state = .open
+    }
+
+    private func leaveGate() {
+        if inGate {
+            inGate = false
+            gate.leave()
+        }
     }
 
     /// Deletes the partition's rows (every row when `key` is `nil`) inside the transaction.
@@ -100,6 +119,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
             try beforeCommit()
             try connection.execute("COMMIT")
             state = .ended
+            leaveGate()
         } catch {
             abort()
             throw explain(error)
@@ -111,6 +131,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
         state = .ended
         // SQLite may already have rolled back (for example after SQLITE_FULL).
         if wasOpen && !connection.isAutocommit { try? connection.execute("ROLLBACK") }
+        leaveGate()
     }
 
     deinit { abort() }

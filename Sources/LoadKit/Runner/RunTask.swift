@@ -72,17 +72,25 @@ public struct TaskContext {
     public var attempt: Int
     /// Reload even what is already loaded from an unchanged source.
     public var force: Bool
-    /// This worker's destination (one connection per worker thread). The first use of it (or
-    /// of ``loader``) in an attempt makes the attempt's start record durable before the task can
-    /// change the warehouse (see ``Runner``); a task that writes elsewhere and should leave its
-    /// attempt behind when killed reads it first.
+    /// This worker's destination (one connection per worker thread). The first use of it in an
+    /// attempt makes the attempt's start record durable before the task can change the
+    /// warehouse (see ``Runner``); a task that writes elsewhere and should leave its attempt
+    /// behind when killed reads it first.
     public var destination: any Destination {
         get { firstUse?.happen(); return storedDestination }
         set { storedDestination = newValue }
     }
-    /// A loader over ``destination``; its first use is a use of ``destination``.
+    /// A loader over ``destination``. Through it the attempt's start record is made durable
+    /// just before a load first writes to the warehouse (its first row, or its commit), not
+    /// when the loader is taken: a load parses a small input before it writes, and a backfill's
+    /// worker then parses while another worker's write transaction runs, instead of waiting
+    /// for it to write the record. The record is written with the next group (within 10 ms)
+    /// in any case, so a load killed while it parses a large input leaves it behind too.
     public var loader: Loader {
-        get { firstUse?.happen(); return storedLoader }
+        get {
+            if let firstUse { storedLoader.beforeNextWrite(firstUse) }
+            return storedLoader
+        }
         set { storedLoader = newValue }
     }
     private var storedDestination: any Destination

@@ -21,8 +21,9 @@ import Foundation
 ///
 /// Attempt records are written in groups (one transaction every 10 ms at most), and at once
 /// where a crash would otherwise lose a fact: an attempt's start before its task first uses
-/// ``TaskContext/destination`` or ``TaskContext/loader``, its end when it used them or failed, and
-/// everything before the run's status is written.
+/// ``TaskContext/destination`` or a load of ``TaskContext/loader`` first writes, its end when it
+/// failed (and without waiting for the interval when it wrote), and everything before the run's
+/// status is written.
 ///
 /// ```swift
 /// let runner = Runner(graph: try TaskGraph([airlines, flights]),
@@ -345,9 +346,11 @@ public final class Runner: @unchecked Sendable {
             // Handled, not lost: nothing was committed, and each partition is now tried alone,
             // where a bad row, a missing file or a timeout fails (and is recorded for) exactly the
             // partition it belongs to, and a transient fault is retried by the retry policy.
+            loader.dropDeferredStarts()
             return .failed(opened)
         }
         let finished = timestamp()
+        loader.dropDeferredStarts()
         let used = contexts.contains { $0.firstUse?.happened == true }
         var done: [RunSummary.ItemResult] = []
         for ((item, outcome), (entry, opening)) in zip(zip(items, outcomes), opened) {
@@ -364,9 +367,11 @@ public final class Runner: @unchecked Sendable {
                 result = .init(task: item.task, partitionKey: item.partition?.key, status: .skipped,
                                attempts: 1, rows: 0, message: reason)
             }
-            journal.end(entry, record, durable: used)
+            journal.end(entry, record, durable: false)
             done.append(result)
         }
+        // Written by the journal's thread at once; the worker goes on meanwhile.
+        if used { journal.flushSoon() }
         return .done(done)
     }
 
@@ -417,6 +422,7 @@ public final class Runner: @unchecked Sendable {
                                    attempts: attempt, rows: 0, message: reason)
                 }
             } catch {
+                loader.dropDeferredStarts()
                 let message = "\(error)"
                 // Stopped by ``cancel()`` while it ran, like a process killed: `interrupted`.
                 let interrupted = (error as? LoadKitError)?.code == .interrupted
@@ -437,8 +443,11 @@ public final class Runner: @unchecked Sendable {
                 attempt += 1
                 continue
             }
+            loader.dropDeferredStarts()
             record.finishedAt = timestamp()
-            journal.end(entry, record, durable: firstUse.happened)
+            // Written by the journal's thread at once; the worker goes on meanwhile.
+            journal.end(entry, record, durable: false)
+            if firstUse.happened { journal.flushSoon() }
             return result
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs loads: partition replace (static and dynamic), whole-table replace, and staging then
 /// atomic append, against any ``Destination``.
@@ -8,7 +9,8 @@ import Foundation
 /// 1. take the locks known before reading (the static partition, or the whole table) —
 ///    nothing written yet; unless forced, stop as already loaded when the ledger says so;
 /// 2. open the destination's replace and write every row, parsing, validating and
-///    fingerprinting on this thread while another writes (``StagingPipeline``); that thread
+///    fingerprinting on this thread while another writes (``StagingPipeline``; an input of a
+///    few thousand rows is parsed whole first, then written on this thread); the writing
 ///    starts each covered partition before its first row — a static one (or the whole table)
 ///    at once, a dynamic load's when the input first shows it, after this thread has tried
 ///    that partition's lock without waiting — removing its old rows (SQLite: the first start
@@ -58,6 +60,33 @@ public final class Loader {
         self.destination = destination
     }
 
+    /// Hooks run once before this loader's next load writes to the destination (the runner's:
+    /// an attempt's start record is made durable there, see ``TaskContext/loader``), taken from
+    /// whichever thread writes first.
+    private let deferredStarts = Mutex<[TaskContext.FirstUse]>([])
+
+    /// Runs `hook` before the next load of this loader writes its first row or commits
+    /// anything, not before: a load parses a small input whole first, and a backfill's worker
+    /// should not wait for another's write transaction before it has anything to write.
+    func beforeNextWrite(_ hook: TaskContext.FirstUse) {
+        deferredStarts.withLock { $0.append(hook) }
+    }
+
+    /// Drops the hooks ``beforeNextWrite(_:)`` added that no write ran (an attempt that ended
+    /// without writing).
+    func dropDeferredStarts() {
+        deferredStarts.withLock { $0.removeAll() }
+    }
+
+    /// Runs the deferred hooks: the load is about to write.
+    func willWrite() {
+        let hooks = deferredStarts.withLock { hooks in
+            defer { hooks.removeAll() }
+            return hooks
+        }
+        for hook in hooks { hook.happen() }
+    }
+
     /// Runs one load.
     ///
     /// - Parameter request: table, input and scope.
@@ -91,6 +120,7 @@ public final class Loader {
         if table.writeMode == .append { try locks.acquire(["load \(loadID)"]) }
         var result: LoadResult
         if case .query(let sql, let upstream) = request.input {
+            willWrite()
             result = try destination.transaction {
                 let inputs = try TransformInputs(sql: sql, partitionKey: request.partitionKey, upstream: upstream,
                                                  destination: destination)
@@ -263,6 +293,7 @@ public final class Loader {
         var (result, scope) = try decide(request, loadID: loadID, staged: staged)
         if scope != nil {
             try request.cancellation?.check()
+            willWrite()
             try writer.commit(ledger: result.entries) {
                 try request.beforeCommit?()
                 try FailPoint.beforeCommit.reach(cancellation: request.cancellation)
@@ -302,6 +333,7 @@ public final class Loader {
             if let scope {
                 let plan = CommitPlan(table: table, stagingName: stagingName, scope: scope, ledger: result.entries)
                 try request.cancellation?.check()
+                willWrite()
                 try destination.commit(plan) {
                     try request.beforeCommit?()
                     try FailPoint.beforeCommit.reach(cancellation: request.cancellation)
@@ -378,7 +410,7 @@ public final class Loader {
         let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
         var row: [Value] = []
         var stored = [Value](repeating: .null, count: table.storedColumns.count)
-        let pipeline = StagingPipeline(writer: writer, width: stored.count)
+        let pipeline = StagingPipeline(writer: writer, width: stored.count, beforeFirstWrite: { [self] in willWrite() })
         var firstSeen: ((String) throws -> Void)?
         switch starts {
         case .none: break

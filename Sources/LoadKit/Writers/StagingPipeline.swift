@@ -7,8 +7,16 @@ import Foundation
 /// Parsing (with fingerprinting) and SQLite's insert path each take about half of a load's
 /// time, so on a machine with two cores the pipeline nearly halves it. Rows travel in batches
 /// of ``batchRows`` through a queue of at most ``maxQueuedBatches`` batches, so memory stays
-/// bounded whatever the input size: at most `batchRows × (maxQueuedBatches + 2)` rows are in
-/// flight (one batch being filled, the queued ones, one being written).
+/// bounded whatever the input size.
+///
+/// A small input is not worth a thread: the first ``soloRows`` rows are only kept, and the
+/// writer thread starts when the input goes past them. An input that ends first is written
+/// by ``finish()`` on the calling thread, in one go. Many small loads side by side (a daily
+/// backfill on two workers) then spend no thread start and no hand-over per load, and hold
+/// the destination's write lock (a direct replace opens its transaction with the first
+/// partition or row written) only while writing, not while parsing. At most `soloRows +
+/// batchRows × (maxQueuedBatches + 2)` rows are in flight (the kept ones, then one batch being
+/// filled, the queued ones, one being written).
 ///
 /// A direct replace also passes "partition first seen" events (``startPartition(_:)``) in
 /// order with the rows: the writer thread calls the writer's
@@ -18,6 +26,9 @@ final class StagingPipeline: @unchecked Sendable {
     /// the rows in flight stay a few hundred KiB.
     static let batchRows = 256
     static let maxQueuedBatches = 2
+    /// Rows kept before the writer thread starts: a day of flights (at most 1,014 rows), about
+    /// 0.5 MiB; as many as the queue holds once the thread runs, so the bound on memory stays.
+    static let soloRows = 1_024
 
     private struct Batch {
         var values: [Value] = []
@@ -28,6 +39,8 @@ final class StagingPipeline: @unchecked Sendable {
     private let writer: any RowWriter
     private let replace: (any PartitionReplaceWriter)?
     private let width: Int
+    // Used by the writing thread only; `nil` once called.
+    private var beforeFirstWrite: (() -> Void)?
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Batch] = []
@@ -36,23 +49,33 @@ final class StagingPipeline: @unchecked Sendable {
     private var done = false
     // Owned by the producer.
     private var batch = Batch()
+    /// Whether the writer thread runs; until then the producer owns `queue` alone.
+    private var started = false
+    private var keptRows = 0
 
-    /// Starts the writer thread.
+    /// Prepares the pipeline; the writer thread starts after ``soloRows`` rows.
     /// - Parameters:
-    ///   - writer: where rows go, used only by the writer thread from now on (until ``finish()``
+    ///   - writer: where rows go, used only by the pipeline from now on (until ``finish()``
     ///     or ``abandon()`` returns).
     ///   - width: values per stored row.
-    init(writer: any RowWriter, width: Int) {
+    ///   - beforeFirstWrite: called once, on the thread that writes, before the first partition
+    ///     start or row reaches `writer`.
+    init(writer: any RowWriter, width: Int, beforeFirstWrite: (() -> Void)? = nil) {
         self.writer = writer
         self.replace = writer as? any PartitionReplaceWriter
         self.width = width
+        self.beforeFirstWrite = beforeFirstWrite
         batch.values.reserveCapacity(width * Self.batchRows)
+    }
+
+    private func startThread() {
+        started = true
         let thread = Thread { [self] in consume() }
         thread.name = "loadkit-writer"
         thread.start()
     }
 
-    /// Queues one stored row; blocks while the queue is full.
+    /// Queues one stored row; blocks while the queue is full (once the writer thread runs).
     /// - Throws: the writer thread's error, as soon as it has one.
     func add(_ row: [Value]) throws {
         batch.values.append(contentsOf: row)
@@ -66,6 +89,14 @@ final class StagingPipeline: @unchecked Sendable {
     }
 
     private func flush() throws {
+        if !started {
+            keptRows += batch.values.count / width
+            queue.append(batch)
+            batch = Batch()
+            batch.values.reserveCapacity(width * Self.batchRows)
+            if keptRows > Self.soloRows { startThread() }
+            return
+        }
         condition.lock()
         defer { condition.unlock() }
         while queue.count >= Self.maxQueuedBatches && failure == nil { condition.wait() }
@@ -76,9 +107,19 @@ final class StagingPipeline: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Waits until every queued row is written.
-    /// - Throws: the writer thread's first error.
+    /// Returns once every row is written: the kept rows of an input that never started the
+    /// writer thread are written here, on the calling thread; otherwise it waits for that thread.
+    /// - Throws: the writer's first error.
     func finish() throws {
+        if !started {
+            // The whole input was kept: write it here, in order.
+            if !batch.values.isEmpty || !batch.starts.isEmpty { queue.append(batch) }
+            let kept = queue
+            queue = []
+            batch = Batch()
+            for next in kept { try write(next) }
+            return
+        }
         if !batch.values.isEmpty || !batch.starts.isEmpty { try flush() }
         condition.lock()
         closed = true
@@ -89,8 +130,13 @@ final class StagingPipeline: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// Stops the writer thread after an error on the producer's side and waits for it.
+    /// Drops the rows not written yet after an error on the producer's side, stopping the
+    /// writer thread (if it started) and waiting for it.
     func abandon() {
+        guard started else {
+            queue.removeAll()
+            return
+        }
         condition.lock()
         closed = true
         queue.removeAll()
@@ -127,6 +173,10 @@ final class StagingPipeline: @unchecked Sendable {
     }
 
     private func write(_ next: Batch) throws {
+        if let hook = beforeFirstWrite {
+            beforeFirstWrite = nil
+            hook()
+        }
         var starts = next.starts[...]
         try next.values.withUnsafeBufferPointer { values in
             var row = 0
