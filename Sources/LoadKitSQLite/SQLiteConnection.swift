@@ -40,6 +40,8 @@ public final class SQLiteConnection {
         var started: UInt64 = 0
     }
     private let busyWait = BusyWait()
+    /// When this connection's commits checkpoint the write-ahead log (``CheckpointPolicy``).
+    let checkpoints = CheckpointPolicy()
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let configured: Void = { _ = cloadkit_sqlite_disable_memstatus() }()
@@ -78,6 +80,7 @@ public final class SQLiteConnection {
         if walJournal && mode != .readOnly && path != ":memory:" && !path.isEmpty {
             try enableWAL(busyTimeout: busyTimeout)
             try execute("PRAGMA synchronous=FULL")
+            checkpoints.install(on: db)
         }
     }
 

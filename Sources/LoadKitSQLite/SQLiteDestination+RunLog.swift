@@ -107,14 +107,17 @@ extension SQLiteDestination: RunLog {
             guard gate.enter(timeout: connection.busyTimeout) else {
                 throw SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked", sql: "BEGIN IMMEDIATE")
             }
+            defer { connection.checkpointIfDue() }
             defer { gate.leave() }
-            return try connection.transaction {
-                let ids = try inserting.map { a in
-                    try insertAttempt(a)
-                    return connection.lastInsertRowID
+            return try connection.deferringCheckpoints {
+                try connection.transaction {
+                    let ids = try inserting.map { a in
+                        try insertAttempt(a)
+                        return connection.lastInsertRowID
+                    }
+                    for (id, a) in updating { try updateAttempt(id, a) }
+                    return ids
                 }
-                for (id, a) in updating { try updateAttempt(id, a) }
-                return ids
             }
         }
     }

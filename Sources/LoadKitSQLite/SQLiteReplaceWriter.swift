@@ -117,9 +117,10 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
             try begin()
             try SQLiteDestination.upsertLedger(ledger, on: connection)
             try beforeCommit()
-            try connection.execute("COMMIT")
+            try connection.deferringCheckpoints { try connection.execute("COMMIT") }
             state = .ended
             leaveGate()
+            connection.checkpointIfDue()
         } catch {
             abort()
             throw explain(error)

@@ -12,9 +12,11 @@ import Foundation
 ///   so a process killed while it loads leaves the attempt behind (`running`, then
 ///   `interrupted`; SPEC.md §4);
 /// - when any attempt fails (``end(_:_:durable:)``);
-/// - soon after an attempt that wrote ends (``flushSoon()``): the writing thread writes it
-///   without waiting for the interval, and the worker goes on meanwhile;
 /// - at the run's end (``close()``).
+///
+/// A success's end waits for the next group (at most ``interval``, or the same worker's next
+/// start, whichever comes first) rather than a commit of its own: in a backfill each commit
+/// takes a turn at the warehouse's one write lock between two loads.
 ///
 /// An attempt whose task never touched the warehouse (a no-op, or a task that fails before it
 /// opens anything) may be written only when it has ended, as one row. A group that cannot be
@@ -44,8 +46,6 @@ final class AttemptJournal: @unchecked Sendable {
     /// Entries with changes not yet written, in the order they changed first.
     private var pending: [Entry] = []
     private var stopping = false
-    /// Set by ``flushSoon()``: the writing thread writes without waiting for the interval.
-    private var urgent = false
     private var flusher: Thread?
     private var lastError: (any Error)?
 
@@ -94,16 +94,6 @@ final class AttemptJournal: @unchecked Sendable {
         if durable { writePending() }
     }
 
-    /// Has the writing thread write what is pending now rather than after the interval, without
-    /// waiting for it here (a worker whose attempt changed the warehouse goes on to its next
-    /// task while its end is written).
-    func flushSoon() {
-        condition.withLock {
-            urgent = true
-            condition.broadcast()
-        }
-    }
-
     /// Writes the attempt's start now, with everything pending, unless it is written already.
     /// A failed write stays pending (see ``close()``); the attempt goes on, as it would have with
     /// an unwritable run log before.
@@ -144,9 +134,8 @@ final class AttemptJournal: @unchecked Sendable {
             // Let the group fill for one interval (other threads' writes may empty it meanwhile);
             // after a failed write, wait longer: a full disk does not free itself in 10 ms.
             let deadline = Date().addingTimeInterval((lastError == nil ? interval : .seconds(1)).seconds)
-            while !stopping && !pending.isEmpty && !urgent && Date() < deadline { _ = condition.wait(until: deadline) }
+            while !stopping && !pending.isEmpty && Date() < deadline { _ = condition.wait(until: deadline) }
             if stopping { break }
-            urgent = false
             condition.unlock()
             writePending()
             condition.lock()

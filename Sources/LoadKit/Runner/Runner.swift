@@ -22,8 +22,8 @@ import Foundation
 /// Attempt records are written in groups (one transaction every 10 ms at most), and at once
 /// where a crash would otherwise lose a fact: an attempt's start before its task first uses
 /// ``TaskContext/destination`` or a load of ``TaskContext/loader`` first writes, its end when it
-/// failed (and without waiting for the interval when it wrote), and everything before the run's
-/// status is written.
+/// failed, and everything before the run's status is written; a success's end goes with the next
+/// group (within 10 ms, or with the worker's next start).
 ///
 /// ```swift
 /// let runner = Runner(graph: try TaskGraph([airlines, flights]),
@@ -351,7 +351,6 @@ public final class Runner: @unchecked Sendable {
         }
         let finished = timestamp()
         loader.dropDeferredStarts()
-        let used = contexts.contains { $0.firstUse?.happened == true }
         var done: [RunSummary.ItemResult] = []
         for ((item, outcome), (entry, opening)) in zip(zip(items, outcomes), opened) {
             var record = opening
@@ -370,8 +369,6 @@ public final class Runner: @unchecked Sendable {
             journal.end(entry, record, durable: false)
             done.append(result)
         }
-        // Written by the journal's thread at once; the worker goes on meanwhile.
-        if used { journal.flushSoon() }
         return .done(done)
     }
 
@@ -445,9 +442,9 @@ public final class Runner: @unchecked Sendable {
             }
             loader.dropDeferredStarts()
             record.finishedAt = timestamp()
-            // Written by the journal's thread at once; the worker goes on meanwhile.
+            // Written with the next group (within the journal's interval, or with the next
+            // attempt's start); the worker goes on meanwhile.
             journal.end(entry, record, durable: false)
-            if firstUse.happened { journal.flushSoon() }
             return result
         }
     }

@@ -1,0 +1,61 @@
+import CLoadKitSQLite
+
+/// When a commit runs the write-ahead log's checkpoint.
+///
+/// SQLite checkpoints from inside the commit that grows the log past 1,000 pages (4 MiB):
+/// it copies those pages into the database file and syncs both, a few milliseconds in which
+/// the committing call has not returned. SQLite's own write lock is free by then, but a writer
+/// of this process holds ``SQLiteWriteGate`` until its commit returns, so the other workers of
+/// a backfill would wait for every checkpoint. A writer that holds the gate defers the
+/// checkpoint (``deferringCheckpoints(_:)``) and runs it after leaving the gate
+/// (``checkpointIfDue()``), beside the next writer's transaction, as SQLite allows: a
+/// `PASSIVE` checkpoint never blocks writers. A log past 10,000 pages is checkpointed at once
+/// even then, so it stays bounded whatever happens to the deferred ones.
+/// https://www.sqlite.org/wal.html#ckpt, https://www.sqlite.org/c3ref/wal_hook.html
+final class CheckpointPolicy {
+    /// SQLite's default (`wal_autocheckpoint`), in pages.
+    static let threshold: Int32 = 1_000
+    /// The log size at which a deferring commit checkpoints anyway, in pages.
+    static let ceiling: Int32 = 10_000
+    var deferring = false
+    var due = false
+
+    /// Installs the policy as the connection's WAL hook, in place of SQLite's default
+    /// autocheckpoint (which it reproduces when not deferring).
+    func install(on handle: OpaquePointer) {
+        sqlite3_wal_hook(handle, { context, db, name, frames in
+            guard let context, let db else { return SQLITE_OK }
+            let policy = Unmanaged<CheckpointPolicy>.fromOpaque(context).takeUnretainedValue()
+            guard frames >= CheckpointPolicy.threshold else { return SQLITE_OK }
+            if policy.deferring && frames < CheckpointPolicy.ceiling {
+                policy.due = true
+                return SQLITE_OK
+            }
+            policy.due = false
+            // As SQLite's default hook: a passive checkpoint, whose BUSY is not an error of
+            // the commit (the next commit past the threshold tries again).
+            _ = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+}
+
+extension SQLiteConnection {
+    /// Runs `body` (a transaction's commit) with the log's checkpoint deferred to
+    /// ``checkpointIfDue()`` (see ``CheckpointPolicy``).
+    func deferringCheckpoints<T>(_ body: () throws -> T) rethrows -> T {
+        checkpoints.deferring = true
+        defer { checkpoints.deferring = false }
+        return try body()
+    }
+
+    /// Runs the checkpoint a deferring commit left due: `PASSIVE`, so it copies what no reader
+    /// still needs and never waits for a writer. A checkpoint that cannot finish (a reader, an
+    /// I/O error) leaves the log as it is, to be checkpointed by a later commit; the data is
+    /// safe in the log either way.
+    func checkpointIfDue() {
+        guard checkpoints.due else { return }
+        checkpoints.due = false
+        _ = sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+}
