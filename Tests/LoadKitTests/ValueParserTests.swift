@@ -175,6 +175,25 @@ import Testing
         #expect(try parseValue(text, as: .timestamp, in: newYork) == .text(expected))
     }
 
+    @Test("One parser reading a column row after row: a repeated timestamp gives the same value as a fresh parse, a changed or bad one is read anew")
+    func repeatedTimestamps() throws {
+        let parser = ValueParser(localTime: LocalTimeResolver(timeZone: newYork))
+        func parse(_ text: String) throws -> Value {
+            try Array(text.utf8).withUnsafeBytes { try parser.parse($0, as: .timestamp) }
+        }
+        let inputs = ["2013-01-01 05:00:00", "2013-01-01 05:00:00", "2013-01-01 06:00:00", "2013-01-01 05:00:00",
+                      "2013-01-01 05:00:00Z", "2013-07-01 05:00:00", "2013-07-01 05:00:00"]
+        for text in inputs {
+            #expect(try parse(text) == (try parseValue(text, as: .timestamp, in: newYork)), "\(text)")
+        }
+        #expect(try parse("2013-07-01 05:00:00") == .text("2013-07-01T09:00:00Z"))
+        // The same length and prefix as the last one, but invalid: refused, not the last value.
+        #expect(throws: ValueParser.Failure.self) { try parse("2013-07-01 05:00:60") }
+        #expect(try parse("2013-07-01 05:00:00") == .text("2013-07-01T09:00:00Z"))
+        // A timestamp in another column type's parser run is unaffected: dates stay dates.
+        #expect(try Array("2013-07-01".utf8).withUnsafeBytes { try parser.parse($0, as: .date) } == .text("2013-07-01"))
+    }
+
     @Test("Malformed timestamps are refused", arguments: [
         "2013-01-01T24:00:00Z", "2013-01-01T12:60Z", "2013-01-01T12:00:60Z", "2013-01-01T5:00Z",
         "2013-01-01T05:00:00.Z", "2013-01-01T05:00:00+5", "2013-01-01T05:00:00+05:3",
