@@ -358,7 +358,12 @@ public final class SQLiteDestination: WarehouseDestination {
     /// Inserts or replaces `entries` in `_loadkit_ledger` (keyed by table and load id), inside
     /// the caller's transaction.
     static func upsertLedger(_ entries: [LedgerEntry], on connection: SQLiteConnection) throws {
-        let upsert = try connection.prepare(SQLiteCatalog.upsertLedger)
+        try upsertLedger(entries, with: try connection.prepare(SQLiteCatalog.upsertLedger))
+    }
+
+    /// Upserts `entries` with `upsert`, a statement prepared from ``SQLiteCatalog/upsertLedger``
+    /// (a direct replace prepares it before it takes the write lock).
+    static func upsertLedger(_ entries: [LedgerEntry], with upsert: SQLiteStatement) throws {
         for entry in entries {
             try upsert.execute([
                 .text(entry.table), entry.partitionKey.map(Value.text) ?? .null, .text(entry.loadID),

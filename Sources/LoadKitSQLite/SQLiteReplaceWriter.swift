@@ -23,6 +23,8 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
     private let warehouse: String
     private let insertStatement: SQLiteStatement
     private let deletePartition: SQLiteStatement?
+    /// Prepared with the others, before the write lock is taken: the commit holds that lock.
+    private let upsertLedger: SQLiteStatement
     private let deleteAll: String
     private let text = RowTextBuffer()
     private let gate: SQLiteWriteGate
@@ -44,6 +46,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
             insertStatement = try connection.prepare("INSERT INTO \(name) ("
                 + columns.map { Identifier.quoted($0.name) }.joined(separator: ", ") + ") VALUES ("
                 + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")")
+            upsertLedger = try connection.prepare(SQLiteCatalog.upsertLedger)
             deletePartition = try table.partitioning.map {
                 try connection.prepare("DELETE FROM \(name) WHERE \(Identifier.quoted($0.column)) = ?")
             }
@@ -115,7 +118,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
     func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws {
         do {
             try begin()
-            try SQLiteDestination.upsertLedger(ledger, on: connection)
+            try SQLiteDestination.upsertLedger(ledger, with: upsertLedger)
             try beforeCommit()
             try connection.deferringCheckpoints { try connection.execute("COMMIT") }
             state = .ended
