@@ -28,8 +28,10 @@ public protocol Destination: AnyObject {
     func existingColumns(of table: String) throws -> [TargetTable.StoredColumn]
 
     /// Takes the named lock for `runID`, waiting up to `timeout` for another run (in this or
-    /// another process) to release it; a crashed holder's lock is free at once. A `timeout` of
-    /// zero tries once, without waiting.
+    /// another process) to release it. A crashed holder's lock is free at once where the lock
+    /// lives with the process (SQLite: the kernel drops it), and once its lease expires where
+    /// it is a row in the database (PostgreSQL: at once when the dead holder ran on this host).
+    /// A `timeout` of zero tries once, without waiting.
     ///
     /// Keys name what is locked, for messages: `partition <table> <key>`, `table <table>`
     /// (an unpartitioned table) or `load <load id>` (an append of one input); the
