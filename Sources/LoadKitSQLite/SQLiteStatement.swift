@@ -84,12 +84,14 @@ public final class SQLiteStatement {
             case .null: code = sqlite3_bind_null(handle, index)
             case .integer(let v): code = sqlite3_bind_int64(handle, index, v)
             case .real(let v): code = sqlite3_bind_double(handle, index, v)
-            case .text(var v):
+            case .text(let v):
                 let at = base + offset
-                let count = v.withUTF8 { utf8 -> Int in
+                // Borrowed, not copied: `withUTF8` would need a `var` copy (a retain) per value.
+                let copy = { (utf8: UnsafeBufferPointer<UInt8>) -> Int in
                     if let source = utf8.baseAddress { at.copyMemory(from: source, byteCount: utf8.count) }
                     return utf8.count
                 }
+                let count = v.utf8.withContiguousStorageIfAvailable(copy) ?? Array(v.utf8).withUnsafeBufferPointer(copy)
                 offset += count
                 code = sqlite3_bind_text(handle, index, at.assumingMemoryBound(to: CChar.self), Int32(count), nil)
             }

@@ -202,8 +202,11 @@ public struct RowEncoder {
                 case .real(let v):
                     Self.store(tag: 2, (v == 0 ? 0.0 : v).bitPattern, into: out, at: at)
                     at += 9
-                case .text(var s):
-                    at += s.withUTF8 { Self.store(text: UnsafeRawBufferPointer($0), into: out, at: at) }
+                case .text(let s):
+                    // Borrowed, not copied: `withUTF8` would need a `var` copy (a retain) per value.
+                    at += s.utf8.withContiguousStorageIfAvailable {
+                        Self.store(text: UnsafeRawBufferPointer($0), into: out, at: at)
+                    } ?? Array(s.utf8).withUnsafeBytes { Self.store(text: $0, into: out, at: at) }
                 }
             }
             bytes.append(contentsOf: UnsafeRawBufferPointer(out).assumingMemoryBound(to: UInt8.self))
