@@ -35,6 +35,27 @@ import Testing
         ])
     }
 
+    @Test("next(into:) fills the first columns of a longer row and leaves its later slots (CSV and JSON Lines)",
+          arguments: [SourceFormat.csv, .jsonl])
+    func longerRow(format: SourceFormat) throws {
+        let dir = try TemporaryDirectory()
+        let schema = try TableSchema([Column("id", .integer), Column("name", .text)])
+        let path = dir.path("in")
+        try (format == .csv ? "id,name\n1,a\n2,b\n" : "{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"b\"}\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let source = try format.open(path, schema: schema, options: SourceOptions())
+        var row: [Value] = [.null, .null, .text("kept")]
+        #expect(try source.next(into: &row))
+        #expect(row == [.integer(1), .text("a"), .text("kept")])
+        #expect(try source.next(into: &row))
+        #expect(row == [.integer(2), .text("b"), .text("kept")])
+        #expect(try !source.next(into: &row))
+        var short: [Value] = []
+        let again = try format.open(path, schema: schema, options: SourceOptions())
+        #expect(try again.next(into: &short))
+        #expect(short == [.integer(1), .text("a")])
+    }
+
     @Test("A column's own null tokens replace the table's")
     func columnTokensReplaceTableTokens() throws {
         let dir = try TemporaryDirectory()

@@ -57,7 +57,7 @@ public final class CSVSource: RowSource {
 
     public func next(into row: inout [Value]) throws -> Bool {
         guard try reader.next() else { return false }
-        if row.count != types.count {
+        if row.count < types.count {
             row = Array(repeating: .null, count: types.count)
         }
         for c in 0..<types.count {

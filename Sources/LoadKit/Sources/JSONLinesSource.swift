@@ -101,7 +101,7 @@ public final class JSONLinesSource: RowSource {
                 + "declare it, or set ignore_extra_columns: true to drop it",
                 at: .init(file: fileName, line: line, column: unknown))
         }
-        if row.count != columns.count {
+        if row.count < columns.count {
             row = Array(repeating: .null, count: columns.count)
         }
         for c in columns.indices {

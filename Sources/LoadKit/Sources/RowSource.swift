@@ -11,7 +11,9 @@ public protocol RowSource: AnyObject {
     var fileName: String { get }
     /// The physical line (1-based) of the row last returned by ``next(into:)``.
     var line: Int { get }
-    /// Reads the next row into `row`, replacing its contents.
+    /// Reads the next row into the first `schema.columns.count` slots of `row` (made that long
+    /// when it is shorter; later slots are left as they are, so a loader can read a row straight
+    /// into its stored row and fill the columns it adds itself).
     /// - Parameter row: receives `schema.columns.count` values.
     /// - Returns: `false` at the end of the input (then `row` is unchanged).
     /// - Throws: ``LoadKitError`` naming file, line and column.

@@ -408,8 +408,9 @@ public final class Loader {
         let keyIndex = table.partitioning?.sourceColumn.flatMap { table.schema.index(of: $0) }
         let assigner = table.partitioning.map { PartitionAssigner(scheme: $0.scheme) }
         let requested: String? = if case .partition(let p) = request.scope { p.key } else { nil }
-        var row: [Value] = []
-        var stored = [Value](repeating: .null, count: table.storedColumns.count)
+        let width = table.storedColumns.count
+        // The source reads each row straight into the stored row's first `declared` slots.
+        var stored = [Value](repeating: .null, count: width)
         let pipeline = StagingPipeline(writer: writer, width: stored.count, beforeFirstWrite: { [self] in willWrite() })
         var firstSeen: ((String) throws -> Void)?
         switch starts {
@@ -421,7 +422,10 @@ public final class Loader {
         var current: (key: String?, fingerprint: Fingerprint)?
         let cancellation = request.cancellation
         do {
-            while try next(&row) {
+            while try next(&stored) {
+                // A source of another library may have replaced the array: give back the slots
+                // this loader adds.
+                if stored.count != width { Self.fit(&stored, to: width) }
                 staged.rowsRead += 1
                 // One atomic load per 1,024 rows: a cancelled attempt (its `timeout:`) stops
                 // here even when no statement is running for `Destination.interrupt()` to stop.
@@ -430,7 +434,7 @@ public final class Loader {
                 }
                 var extra = declared
                 if let keyIndex, let assigner {
-                    guard case .text(let text) = row[keyIndex], let partition = assigner.partition(ofStored: text) else {
+                    guard case .text(let text) = stored[keyIndex], let partition = assigner.partition(ofStored: text) else {
                         throw LoadKitError(.missingPartitionKey,
                             "the partition key is derived from this column and it is empty; every row needs one",
                             at: .init(file: fileName, line: line(), column: table.schema.columns[keyIndex].name))
@@ -448,7 +452,6 @@ public final class Loader {
                     stored[extra] = .text(partition.key)
                     extra += 1
                 }
-                for i in 0..<declared { stored[i] = row[i] }
                 if table.writeMode == .append { stored[extra] = .text(loadID) }
                 let key = keyIndex == nil ? nil : stored[declared].textValue
                 if current == nil || current!.key != key {
@@ -474,6 +477,15 @@ public final class Loader {
         if let current { staged.fingerprints[current.key] = current.fingerprint }
         try pipeline.finish()
         return staged
+    }
+
+    /// Makes `row` exactly `width` values long (NULLs added, extra ones dropped).
+    private static func fit(_ row: inout [Value], to width: Int) {
+        if row.count < width {
+            row.append(contentsOf: repeatElement(.null, count: width - row.count))
+        } else {
+            row.removeLast(row.count - width)
+        }
     }
 
     /// Streams a transform's query rows into staging, mapping columns by name.
