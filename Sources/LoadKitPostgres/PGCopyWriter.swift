@@ -2,7 +2,8 @@ import CLoadKitPQ
 import LoadKit
 
 /// Rows being sent by `COPY … FROM STDIN` in PostgreSQL's text format, made by
-/// ``PGConnection/copy(_:_:)``; buffers about 256 KiB before each `PQputCopyData`.
+/// ``PGConnection/copy(_:_:)``; buffers about 64 KiB before each `PQputCopyData`, so the server
+/// works on a partition's rows while the next ones are encoded.
 ///
 /// A field is escaped as the text format asks: backslash, tab, newline and carriage return
 /// become `\\`, `\t`, `\n`, `\r`; NULL is `\N`. PostgreSQL manual, COPY, "Text Format".
@@ -11,7 +12,7 @@ public final class PGCopyWriter {
     private let sql: String
     private var ended = false
     private var buffer: [UInt8] = []
-    private static let flushSize = 256 * 1024
+    private static let flushSize = 64 * 1024
     /// Rows written so far.
     public private(set) var rowCount = 0
 
