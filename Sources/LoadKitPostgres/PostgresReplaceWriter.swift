@@ -138,7 +138,8 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
                 + "FOR VALUES IN (\(PostgresDialect.literal(key))); "
             copy = try connection.beginCopy(sql + "COPY \(destination.qualified(routerName)) (\(columnList)) FROM STDIN")
         } else {
-            copy = try connection.beginCopy(sql + copyStatement(name))
+            // Deferred: the server creates the table while the first rows are encoded.
+            copy = try connection.beginCopy(sql + copyStatement(name), deferred: true)
             copyKey = key
         }
     }
