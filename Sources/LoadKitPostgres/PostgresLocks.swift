@@ -135,7 +135,8 @@ final class PostgresLocks: @unchecked Sendable {
                 do {
                     // `FOR UPDATE NOWAIT` first: a holder's commit keeps its lease row locked
                     // (its fence), and waiting for that row would wait past the lock timeout.
-                    let taken = try db.scalar("""
+                    // Prepared (not behind a transaction pool): a dynamic load takes one lease a partition.
+                    let taken = try db.execute(prepared: """
                         WITH current AS (SELECT 1 FROM \(table) WHERE lock_key = $1 FOR UPDATE NOWAIT)
                         INSERT INTO \(table) AS l (lock_key, owner_run_id, token, holder, host, pid, scope,
                                                   acquired_at, heartbeat_at, expires_at)
@@ -147,6 +148,7 @@ final class PostgresLocks: @unchecked Sendable {
                         WHERE l.expires_at < now() OR l.token = $9
                         RETURNING token
                         """, [key, runID, token, description, me.host, String(me.pid), me.scope, interval, takeover])
+                        .first?.first ?? nil
                     if taken != nil {
                         condition.lock()
                         held[name] = Lease(key: key, token: token)
@@ -184,7 +186,7 @@ final class PostgresLocks: @unchecked Sendable {
         condition.unlock()
         guard let lease else { return }
         _ = try onConnection { db in
-            try db.execute("DELETE FROM \(table) WHERE lock_key = $1 AND token = $2", [lease.key, lease.token])
+            try db.execute(prepared: "DELETE FROM \(table) WHERE lock_key = $1 AND token = $2", [lease.key, lease.token])
         }
     }
 

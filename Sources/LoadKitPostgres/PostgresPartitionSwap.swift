@@ -1,22 +1,24 @@
 import LoadKit
 
 /// A partition replace on a native partitioned table by swap (SPEC.md §7, issue 13 §2): the new
-/// partition is built as its own table beside the old one, then one short transaction swaps
-/// them; ``PostgresReplaceWriter`` (a `loadkit.yml` partition replace) uses it.
+/// partition is built as its own table beside the old one (or, for a partition that does not
+/// exist yet, under its final name), then ``publish(_:)`` attaches it in a few round trips
+/// whatever the number of partitions; ``PostgresReplaceWriter`` (a `loadkit.yml` partition
+/// replace) builds and publishes in one transaction.
 ///
-/// Building (``build(partition:loadID:rows:)``), in one transaction that readers never wait
-/// for: `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)` (allowed
-/// because the table was created in the same transaction), a CHECK constraint equal to the
-/// partition bound including `IS NOT NULL` (so `ATTACH PARTITION` skips its validation scan),
-/// then `ANALYZE`. The table is always a logged table: an UNLOGGED one is never attached.
+/// Building (``build(partition:loadID:rows:)``, a transaction of its own, for callers that
+/// publish later): `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)`
+/// (allowed because the table was created in the same transaction), a CHECK constraint equal
+/// to the partition bound including `IS NOT NULL` (so `ATTACH PARTITION` skips its validation
+/// scan), then `ANALYZE`. The table is always a logged table: an UNLOGGED one is never attached.
 ///
-/// Swapping (``swap(partition:built:inTransaction:)``), in one transaction: the partition's
-/// advisory lock (``PostgresLockKey``) first, then, under `SET LOCAL lock_timeout` inside a
-/// savepoint retried on SQLSTATE 55P03, `DETACH PARTITION` of the old table (ACCESS EXCLUSIVE
-/// on the partition, SHARE UPDATE EXCLUSIVE on the parent), `DROP` of it, `RENAME` of the new
-/// one to the partition's name and `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent),
-/// then the caller's work (the ledger upsert) and `COMMIT`. PostgreSQL manual, ALTER TABLE
-/// "ATTACH PARTITION", "DETACH PARTITION"; §5.11.2.2 "Partition Maintenance".
+/// Publishing (``publish(_:)``, inside the caller's transaction; ``swap(_:inTransaction:)`` wraps
+/// it in one): the partitions' advisory locks (``PostgresLockKey``) first, the fence, then, under
+/// `SET LOCAL lock_timeout` inside a savepoint retried on SQLSTATE 55P03, `DETACH PARTITION` of
+/// each old table (ACCESS EXCLUSIVE on the parent until the commit), `DROP` of it, `RENAME` of the
+/// new one to the partition's name and `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent).
+/// PostgreSQL manual, ALTER TABLE "ATTACH PARTITION", "DETACH PARTITION"; §5.11.2.2 "Partition
+/// Maintenance".
 public struct PostgresPartitionSwap {
     /// The connection the swap runs on (outside a transaction).
     public let connection: PGConnection

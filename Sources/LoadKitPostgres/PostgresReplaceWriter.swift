@@ -114,11 +114,12 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         guard tableOf[key] == nil else { return }
         var sql = ""
         if !inTransaction {
-            // One round trip: the transaction and the names of loadkit's partitions (no lock).
+            // One round trip: the transaction and the names of loadkit's partitions (no lock; the
+            // range, `_` then the next character, is an index scan of pg_class by name).
             existing = Set(try connection.query("""
                 BEGIN; SELECT relname FROM pg_class
                 WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = \(PostgresDialect.literal(destination.schema)))
-                AND starts_with(relname, '_loadkit_p_')
+                AND relname >= '_loadkit_p_' AND relname < '_loadkit_p`'
                 """).compactMap { $0[0] })
             inTransaction = true
         }
