@@ -9,7 +9,7 @@ import LoadKit
 /// publishing them. Rows routed are not frozen (`FREEZE` is refused on a partitioned table).
 /// PostgreSQL manual §5.11.2.2 "Partition Maintenance", COPY "FREEZE".
 extension PostgresReplaceWriter {
-    /// The router's name (54 bytes at most).
+    /// The router's name (40 bytes).
     var routerName: String { baseName + "_r" }
 
     /// Creates the router, attaches every table started so far, and starts the COPY into it,
