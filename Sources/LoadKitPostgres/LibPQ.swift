@@ -59,6 +59,7 @@ struct LibPQ: @unchecked Sendable {
     let PQexecPrepared: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32,
                                         UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
                                         UnsafePointer<Int32>?, Int32) -> OpaquePointer?
+    let PQsendQuery: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> Int32
     let PQsendQueryParams: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafePointer<Oid>?,
                                            UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?,
                                            UnsafePointer<Int32>?, Int32) -> Int32
@@ -104,6 +105,7 @@ struct LibPQ: @unchecked Sendable {
         PQexecParams = try symbol("PQexecParams")
         PQprepare = try symbol("PQprepare")
         PQexecPrepared = try symbol("PQexecPrepared")
+        PQsendQuery = try symbol("PQsendQuery")
         PQsendQueryParams = try symbol("PQsendQueryParams")
         PQsetSingleRowMode = try symbol("PQsetSingleRowMode")
         PQgetResult = try symbol("PQgetResult")

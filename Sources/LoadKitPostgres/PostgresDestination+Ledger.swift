@@ -7,28 +7,54 @@ extension PostgresDestination {
         definition_fingerprint, partitioning, upstream, input, fingerprint_version
         """
 
-    /// Inserts or replaces `entries` (keyed by table and load id) inside the open transaction.
+    /// Inserts or replaces `entries` (keyed by table and load id) inside the open transaction, up
+    /// to ``ledgerRowsPerStatement`` entries a statement (a multi-row `INSERT … ON CONFLICT`): a
+    /// dynamic load of 365 partitions upserts its ledger in one round trip, not 365.
     /// - Throws: ``PostgresError``.
-    func upsertLedger(_ entries: [LedgerEntry]) throws {
-        let sql = """
-            INSERT INTO \(qualified("_loadkit_ledger")) (\(Self.ledgerColumns))
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-            ON CONFLICT (table_name, load_id) DO UPDATE SET
-                partition_key = excluded.partition_key, write_mode = excluded.write_mode, rows = excluded.rows,
-                fingerprint = excluded.fingerprint, source_fingerprint = excluded.source_fingerprint,
-                run_id = excluded.run_id, loaded_at = excluded.loaded_at,
-                definition_fingerprint = excluded.definition_fingerprint, partitioning = excluded.partitioning,
-                upstream = excluded.upstream, input = excluded.input, fingerprint_version = excluded.fingerprint_version
-            """
-        for entry in entries {
-            try connection.execute(prepared: sql, [
-                entry.table, entry.partitionKey, entry.loadID, entry.writeMode.rawValue, String(entry.fingerprint.rows),
-                entry.fingerprint.hex, entry.sourceFingerprint, entry.runID, entry.loadedAt,
-                entry.definitionFingerprint, entry.partitioning, entry.upstream, entry.input,
-                entry.fingerprint.version.rawValue,
-            ])
+    func upsertLedger(_ all: [LedgerEntry]) throws {
+        // One statement cannot update a row twice (21000): of entries with the same key, the
+        // last wins, as it would one statement after another.
+        var position: [String: Int] = [:]
+        var entries: [LedgerEntry] = []
+        for entry in all {
+            let key = entry.table + "\u{0}" + entry.loadID
+            if let index = position[key] { entries[index] = entry } else { position[key] = entries.count; entries.append(entry) }
+        }
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(entries.count, start + Self.ledgerRowsPerStatement)]
+            start = chunk.endIndex
+            var parameters: [String?] = []
+            parameters.reserveCapacity(chunk.count * 14)
+            var rows: [String] = []
+            for entry in chunk {
+                let first = parameters.count
+                rows.append("(" + (1...14).map { "$\(first + $0)" }.joined(separator: ", ") + ")")
+                parameters += [
+                    entry.table, entry.partitionKey, entry.loadID, entry.writeMode.rawValue, String(entry.fingerprint.rows),
+                    entry.fingerprint.hex, entry.sourceFingerprint, entry.runID, entry.loadedAt,
+                    entry.definitionFingerprint, entry.partitioning, entry.upstream, entry.input,
+                    entry.fingerprint.version.rawValue,
+                ]
+            }
+            let sql = """
+                INSERT INTO \(qualified("_loadkit_ledger")) (\(Self.ledgerColumns))
+                VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (table_name, load_id) DO UPDATE SET
+                    partition_key = excluded.partition_key, write_mode = excluded.write_mode, rows = excluded.rows,
+                    fingerprint = excluded.fingerprint, source_fingerprint = excluded.source_fingerprint,
+                    run_id = excluded.run_id, loaded_at = excluded.loaded_at,
+                    definition_fingerprint = excluded.definition_fingerprint, partitioning = excluded.partitioning,
+                    upstream = excluded.upstream, input = excluded.input, fingerprint_version = excluded.fingerprint_version
+                """
+            // One entry (a daily load) is the common case: prepared once, reused by every load.
+            if chunk.count == 1 { try connection.execute(prepared: sql, parameters) } else { try connection.execute(sql, parameters) }
         }
     }
+
+    /// The most ledger entries one upsert statement carries (14 parameters each, within
+    /// PostgreSQL's 65,535 parameters a statement).
+    static let ledgerRowsPerStatement = 1000
 
     public func recordedPartitionings(table: String) throws -> [String?] {
         guard catalogReady else { return [] }

@@ -46,10 +46,11 @@ extension PostgresDestination {
         }
     }
 
-    /// This session's staging tables (in use), and the build tables of partition replaces in the
-    /// schema (`_loadkit_new_…`), in use while the load that builds them holds their lease
-    /// (``PostgresReplaceWriter/buildLockName(_:)``): a crashed load's build table is a leftover
-    /// for `gc` once its lease expired or its holder is a dead process of this host.
+    /// This session's staging tables (in use), and the committed build tables of partition
+    /// replaces in the schema (`_loadkit_new_…`). This loadkit builds inside its load's one
+    /// transaction and never commits one; an older loadkit committed them before its swap, in use
+    /// while its load held their lease (``PostgresReplaceWriter/buildLockName(_:)``): such a
+    /// leftover is for `gc` once its lease expired or its holder is a dead process of this host.
     public func stagingTables() throws -> [(name: String, inUse: Bool)] {
         let temp = try connection.query("""
             SELECT c.relname FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relkind = 'r'

@@ -7,8 +7,9 @@ import LoadKit
 /// config's `schema:`). A partitioned target is a native table `PARTITION BY LIST` on its
 /// partition key column (`text`), one PostgreSQL partition per loadkit partition, named
 /// `_loadkit_p_` and 16 hex digits (``PostgresPartitionSwap/partitionName(_:)``). A partition
-/// replace writes directly (``PostgresReplaceWriter``): `COPY … FREEZE` into a new table beside
-/// the target, then one short transaction swaps it in and upserts the ledger. Appends, replaces
+/// replace writes directly (``PostgresReplaceWriter``), in one transaction: `COPY … FREEZE` into
+/// a new table per partition, then a short exclusive moment attaches it (swapping out the old
+/// partition, if any) and upserts the ledger. Appends, replaces
 /// of unpartitioned or plain (not partitioned) tables, of a table partitioned in a way that
 /// forbids a swap (``PostgresTargetLayout``), and the fallback of a replace stage into a TEMP
 /// table by `COPY`, then one transaction deletes what the load covers, inserts the staged rows
@@ -260,11 +261,11 @@ public final class PostgresDestination: WarehouseDestination {
     /// a DEFAULT partition, partitions loadkit did not make or inbound foreign keys, inside a
     /// transform's transaction, or when reading only.
     public func beginReplace(_ table: TargetTable, loadID: String) throws -> (any PartitionReplaceWriter)? {
-        guard !inLoadTransaction, !readOnly, table.partitioning != nil, try layout(of: table).allowsSwap else {
-            return nil
-        }
+        guard !inLoadTransaction, !readOnly, table.partitioning != nil else { return nil }
+        let layout = try layout(of: table)
+        guard layout.allowsSwap else { return nil }
         abandonStaging()
-        return PostgresReplaceWriter(destination: self, table: table, loadID: loadID)
+        return PostgresReplaceWriter(destination: self, table: table, loadID: loadID, copiesParent: layout.hasColumnExtras)
     }
 
     // MARK: - Transactions

@@ -25,6 +25,9 @@ import LoadKit
 ///   so no lease can expire and be taken between the fence and the COMMIT.
 /// - **Release**: `DELETE … WHERE token = ours`.
 ///
+/// The lock connection commits asynchronously (`synchronous_commit = off`, not behind a
+/// transaction pool): a lease lost in a server crash is caught by the fence.
+///
 /// A killed holder's lease expires one lease after its last renewal (``lease``, default 30 s),
 /// at once for an acquirer on its own host; a frozen one (SIGSTOP) loses it the same way, and
 /// when it resumes its commit is refused. Every statement is one autocommit statement on a
@@ -90,6 +93,16 @@ final class PostgresLocks: @unchecked Sendable {
         } else {
             db = try PostgresDestination.connect(uri)
             db.preparesStatements = poolMode == .session
+            if poolMode == .session {
+                // A lease statement need not wait for its WAL flush (about a millisecond each, and
+                // a dynamic load takes one lease per partition): a lease lost with a server crash
+                // is found lost by the fence of the commit it guards, which is itself synchronous
+                // (and flushes every lease written before it), so that commit publishes nothing;
+                // a release lost expires. Not behind a transaction pool, where the setting would
+                // stay on the server connection for the pool's next client. PostgreSQL manual
+                // §30.4 "Asynchronous Commit".
+                try db.execute("SET synchronous_commit = off")
+            }
             try PostgresCatalog.prepare(on: db, schema: schema)
             connection = db
         }
@@ -122,7 +135,8 @@ final class PostgresLocks: @unchecked Sendable {
                 do {
                     // `FOR UPDATE NOWAIT` first: a holder's commit keeps its lease row locked
                     // (its fence), and waiting for that row would wait past the lock timeout.
-                    let taken = try db.scalar("""
+                    // Prepared (not behind a transaction pool): a dynamic load takes one lease a partition.
+                    let taken = try db.execute(prepared: """
                         WITH current AS (SELECT 1 FROM \(table) WHERE lock_key = $1 FOR UPDATE NOWAIT)
                         INSERT INTO \(table) AS l (lock_key, owner_run_id, token, holder, host, pid, scope,
                                                   acquired_at, heartbeat_at, expires_at)
@@ -134,6 +148,7 @@ final class PostgresLocks: @unchecked Sendable {
                         WHERE l.expires_at < now() OR l.token = $9
                         RETURNING token
                         """, [key, runID, token, description, me.host, String(me.pid), me.scope, interval, takeover])
+                        .first?.first ?? nil
                     if taken != nil {
                         condition.lock()
                         held[name] = Lease(key: key, token: token)
@@ -171,7 +186,7 @@ final class PostgresLocks: @unchecked Sendable {
         condition.unlock()
         guard let lease else { return }
         _ = try onConnection { db in
-            try db.execute("DELETE FROM \(table) WHERE lock_key = $1 AND token = $2", [lease.key, lease.token])
+            try db.execute(prepared: "DELETE FROM \(table) WHERE lock_key = $1 AND token = $2", [lease.key, lease.token])
         }
     }
 

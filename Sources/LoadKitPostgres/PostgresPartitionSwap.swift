@@ -1,22 +1,24 @@
 import LoadKit
 
 /// A partition replace on a native partitioned table by swap (SPEC.md §7, issue 13 §2): the new
-/// partition is built as its own table beside the old one, then one short transaction swaps
-/// them; ``PostgresReplaceWriter`` (a `loadkit.yml` partition replace) uses it.
+/// partition is built as its own table beside the old one (or, for a partition that does not
+/// exist yet, under its final name), then ``publish(_:)`` attaches it in a few round trips
+/// whatever the number of partitions; ``PostgresReplaceWriter`` (a `loadkit.yml` partition
+/// replace) builds and publishes in one transaction.
 ///
-/// Building (``build(partition:loadID:rows:)``), in one transaction that readers never wait
-/// for: `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)` (allowed
-/// because the table was created in the same transaction), a CHECK constraint equal to the
-/// partition bound including `IS NOT NULL` (so `ATTACH PARTITION` skips its validation scan),
-/// then `ANALYZE`. The table is always a logged table: an UNLOGGED one is never attached.
+/// Building (``build(partition:loadID:rows:)``, a transaction of its own, for callers that
+/// publish later): `CREATE TABLE` with the parent's columns, `COPY … FROM STDIN WITH (FREEZE)`
+/// (allowed because the table was created in the same transaction), a CHECK constraint equal
+/// to the partition bound including `IS NOT NULL` (so `ATTACH PARTITION` skips its validation
+/// scan), then `ANALYZE`. The table is always a logged table: an UNLOGGED one is never attached.
 ///
-/// Swapping (``swap(partition:built:inTransaction:)``), in one transaction: the partition's
-/// advisory lock (``PostgresLockKey``) first, then, under `SET LOCAL lock_timeout` inside a
-/// savepoint retried on SQLSTATE 55P03, `DETACH PARTITION` of the old table (ACCESS EXCLUSIVE
-/// on the partition, SHARE UPDATE EXCLUSIVE on the parent), `DROP` of it, `RENAME` of the new
-/// one to the partition's name and `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent),
-/// then the caller's work (the ledger upsert) and `COMMIT`. PostgreSQL manual, ALTER TABLE
-/// "ATTACH PARTITION", "DETACH PARTITION"; §5.11.2.2 "Partition Maintenance".
+/// Publishing (``publish(_:)``, inside the caller's transaction; ``swap(_:inTransaction:)`` wraps
+/// it in one): the partitions' advisory locks (``PostgresLockKey``) first, the fence, then, under
+/// `SET LOCAL lock_timeout` inside a savepoint retried on SQLSTATE 55P03, `DETACH PARTITION` of
+/// each old table (ACCESS EXCLUSIVE on the parent until the commit), `DROP` of it, `RENAME` of the
+/// new one to the partition's name and `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent).
+/// PostgreSQL manual, ALTER TABLE "ATTACH PARTITION", "DETACH PARTITION"; §5.11.2.2 "Partition
+/// Maintenance".
 public struct PostgresPartitionSwap {
     /// The connection the swap runs on (outside a transaction).
     public let connection: PGConnection
@@ -97,51 +99,73 @@ public struct PostgresPartitionSwap {
         try swap([(key, built)], inTransaction: inTransaction)
     }
 
-    /// Swaps several built tables in, each as its partition, in one transaction: the partitions'
-    /// advisory locks first, in sorted key order (two loads never deadlock on them), then
-    /// ``fence``, then, under
-    /// `SET LOCAL lock_timeout` in a savepoint retried on 55P03, for each partition DETACH and
-    /// DROP of the old one, RENAME of the new one, ATTACH, and DROP of its bound CHECK (no longer
-    /// needed once attached); then `inTransaction` and COMMIT.
+    /// Swaps several built tables in, each as its partition, in one transaction
+    /// (``publish(_:)``), then runs `inTransaction` and commits.
     /// - Parameter tables: each partition key with the name of its built table (which carries
     ///   the CHECK constraint ``boundName(_:)``).
     /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
     ///   attempt), or what ``fence`` or `inTransaction` throws; then nothing changed.
     public func swap(_ tables: [(key: String, built: String)], inTransaction: () throws -> Void) throws {
-        let parent = PostgresDialect.qualified(schema, table)
         try connection.transaction {
-            for key in Set(tables.map(\.key)).sorted() {
-                try connection.execute("SELECT pg_advisory_xact_lock($1)",
-                                       [PostgresLockKey(schema: schema, table: table, partition: key).description])
-            }
-            try fence()
-            try connection.execute("SET LOCAL lock_timeout = '\(max(1, Int(lockTimeout.seconds * 1000)))ms'")
-            var attempt = 1
-            while true {
-                do {
-                    try connection.savepoint("loadkit_swap") {
-                        for (key, built) in tables {
-                            let partition = PostgresDialect.qualified(schema, partitionName(key))
-                            if try connection.scalar("SELECT to_regclass($1)", [partition]) != nil {
-                                try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(partition)")
-                                try connection.execute("DROP TABLE \(partition)")
-                            }
-                            try connection.execute("ALTER TABLE \(PostgresDialect.qualified(schema, built)) "
-                                                   + "RENAME TO \(PostgresDialect.quote(partitionName(key)))")
-                            try connection.execute("""
-                                ALTER TABLE \(parent) ATTACH PARTITION \(partition)
-                                FOR VALUES IN (\(PostgresDialect.literal(key)))
-                                """)
-                            try connection.execute("ALTER TABLE \(partition) DROP CONSTRAINT IF EXISTS "
-                                                   + PostgresDialect.quote(Self.boundName(built)))
-                        }
-                    }
-                    break
-                } catch let error as PostgresError where error.sqlState == "55P03" && attempt < attempts {
-                    attempt += 1
-                }
-            }
+            try publish(tables)
             try inTransaction()
+        }
+    }
+
+    /// Makes built tables the partitions of their keys inside the open transaction, in a fixed
+    /// number of round trips whatever their count: the partitions' advisory locks in sorted key
+    /// order (one statement; two loads never deadlock on them), then ``fence``, then which of the
+    /// partitions exist now (one catalog query, only when some table was built beside its
+    /// partition), then one batch of statements under `SET LOCAL lock_timeout` in a savepoint,
+    /// retried on 55P03 (up to ``attempts`` times): for a table built beside an existing
+    /// partition, `DETACH` and `DROP` of the old one (ACCESS EXCLUSIVE on the parent until the
+    /// commit) and `RENAME` of the new one to the partition's name; for every table, `ATTACH
+    /// PARTITION` (SHARE UPDATE EXCLUSIVE on the parent: readers go on) and `DROP` of its bound
+    /// CHECK (no longer needed once attached).
+    /// - Parameter tables: each partition key with its table: one named
+    ///   ``partitionName(_:)`` (created by this transaction, attached as it is) or a built table
+    ///   beside it, which carries the CHECK constraint ``boundName(_:)``.
+    /// - Throws: ``PostgresError`` (55P03, transient, when readers held the table past every
+    ///   attempt), or what ``fence`` throws; the caller then rolls the transaction back.
+    ///   PostgreSQL manual, ALTER TABLE "ATTACH PARTITION", "DETACH PARTITION"; §9.27.10.
+    public func publish(_ tables: [(key: String, built: String)]) throws {
+        let parent = PostgresDialect.qualified(schema, table)
+        // Lock keys are decimal integers: the array literal needs no quoting.
+        let keys = Set(tables.map(\.key)).sorted().map { PostgresLockKey(schema: schema, table: table, partition: $0).description }
+        try connection.execute("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k",
+                               ["{" + keys.joined(separator: ",") + "}"])
+        try fence()
+        let beside = tables.filter { $0.built != partitionName($0.key) }.map { partitionName($0.key) }
+        // Partition names are `_loadkit_p_` and hex digits: no quoting in the array literal either.
+        let present = beside.isEmpty ? [] : Set(try connection.query("""
+            SELECT relname FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $1)
+            AND relname = ANY($2::text[])
+            """, [schema, "{" + beside.joined(separator: ",") + "}"]).compactMap { $0[0] })
+        var sql = "SET LOCAL lock_timeout = '\(max(1, Int(lockTimeout.seconds * 1000)))ms'; SAVEPOINT loadkit_swap; "
+        for (key, built) in tables {
+            let name = partitionName(key)
+            let partition = PostgresDialect.qualified(schema, name)
+            if built != name {
+                if present.contains(name) {
+                    sql += "ALTER TABLE \(parent) DETACH PARTITION \(partition); DROP TABLE \(partition); "
+                }
+                sql += "ALTER TABLE \(PostgresDialect.qualified(schema, built)) RENAME TO \(PostgresDialect.quote(name)); "
+            }
+            sql += "ALTER TABLE \(parent) ATTACH PARTITION \(partition) FOR VALUES IN (\(PostgresDialect.literal(key))); "
+            sql += "ALTER TABLE \(partition) DROP CONSTRAINT IF EXISTS \(PostgresDialect.quote(Self.boundName(built))); "
+        }
+        sql += "RELEASE SAVEPOINT loadkit_swap"
+        var attempt = 1
+        while true {
+            do {
+                try connection.execute(sql)
+                return
+            } catch let error as PostgresError where error.sqlState == "55P03" && attempt < attempts {
+                // Readers held the parent or a partition past the lock timeout: the rows built
+                // stay (the savepoint), and the exclusive moment is tried again.
+                try connection.execute("ROLLBACK TO SAVEPOINT loadkit_swap")
+                attempt += 1
+            }
         }
     }
 

@@ -1,71 +1,99 @@
 import LoadKit
 
 /// A partition replace on a native partitioned table that writes each row once where it will
-/// live (``LoadKit/WriteStrategy/direct``, SPEC.md §7): a swap.
+/// live (``LoadKit/WriteStrategy/direct``, SPEC.md §7), in **one transaction** from the first
+/// row to the commit.
 ///
-/// The first ``replace(partition:)`` opens one transaction on the destination's connection that
-/// creates a build table `_loadkit_new_<16 hex>_<8 hex>` (the table's lock key and the load id's
-/// first digits) with the parent's columns and starts `COPY … FROM STDIN WITH (FREEZE)` into it
-/// (FREEZE is allowed because the table was created in the same transaction: its rows need no
-/// later vacuum freeze). Rows stream in as they are parsed. When a second partition appears (a
-/// dynamic replace), the COPY is ended, the first table is attached to a partitioned router table
-/// created in the same transaction, each new partition gets a table of its own under it, and the
-/// COPY goes on into the router, so every row is still written once. ``commit(ledger:beforeCommit:)``
-/// ends the COPY, detaches the tables from the router and commits them; no reader of the target
-/// sees them. Each new table gets a CHECK constraint equal to its partition bound
-/// (with `IS NOT NULL`, so that `ATTACH PARTITION` skips its validation scan) and `ANALYZE`;
-/// then one short transaction takes each partition's advisory lock, detaches and drops the old
-/// partitions, attaches the new ones, drops the CHECKs, upserts the ledger and commits
-/// (``PostgresPartitionSwap/swap(_:inTransaction:)``).
+/// The first ``replace(partition:)`` opens the transaction and reads which of loadkit's
+/// partition tables (`_loadkit_p_…`) exist (one catalog query, no lock). Each partition then
+/// gets a table of its own, created in that transaction with the parent's columns and a CHECK
+/// constraint equal to its partition bound (with `IS NOT NULL`, so that `ATTACH PARTITION`
+/// skips its validation scan, and a row of another partition fails at once): a partition that
+/// does not exist yet is created under its final name `_loadkit_p_<16 hex>`; one that exists is
+/// rebuilt beside it as `_loadkit_new_<16 hex>_<8 hex>_<16 hex>` (the table's lock key, the load
+/// id's first digits, the partition's lock key). Each table is filled by `COPY … FROM STDIN
+/// WITH (FREEZE)` (allowed because it was created in the same transaction), one statement
+/// with its `CREATE TABLE` (one round trip a partition). The tables are created with the
+/// parent's columns written out, not `LIKE`, so building takes no lock on the parent: other
+/// loads' swaps and every reader go on (a parent made by hand with NOT NULL columns, defaults or
+/// collations of its own is copied with `LIKE … INCLUDING DEFAULTS`, which holds ACCESS SHARE on
+/// it until the commit). Rows of a dynamic load go to their partition's table; when the input
+/// keeps returning to partitions started earlier (more than ``returnsBeforeRouting`` times), the
+/// rows go on through a partitioned router table that exists only in the transaction
+/// (``PostgresReplaceWriter+Router``), still each written once.
 ///
-/// A crash before the build table's commit leaves nothing; after it and before the swap's commit,
-/// the target and ledger as they were and a build table that `gc` drops (while the load runs, it
-/// holds the build table's lease, `build <build table>` in ``PostgresLocks``, so `gc` leaves it
-/// alone). The swap's transaction runs the fence (``PostgresDestination/fence()``) right after
-/// its advisory locks: a load whose leases lapsed publishes nothing.
+/// ``commit(ledger:beforeCommit:)`` ends the COPY and publishes in the same transaction
+/// (``PostgresPartitionSwap/publish(_:)``): each partition's advisory lock (sorted), the fence,
+/// then under a 100 ms `lock_timeout` in a savepoint retried on a lock timeout, one statement
+/// batch that detaches and drops each replaced partition, renames its new table, attaches every
+/// table and drops its CHECK; then the ledger upsert and COMMIT. No `ANALYZE`: autovacuum
+/// analyzes a new partition after its first rows (PostgreSQL manual §25.1.6).
+///
+/// Locks: building takes none on the parent. `ATTACH` takes SHARE UPDATE EXCLUSIVE on the parent
+/// (readers and writers of other partitions go on; only DDL on the parent waits) from the
+/// publish to the COMMIT; `DETACH` of a replaced partition takes ACCESS EXCLUSIVE on the parent
+/// for that moment (tens of milliseconds), which queries through the parent wait for.
+///
+/// A crash (kill -9) or an error at any moment before the COMMIT leaves the target, the ledger
+/// and the schema exactly as they were: every table of the load was created in the transaction
+/// the server rolls back. Nothing is left for `gc`.
 final class PostgresReplaceWriter: PartitionReplaceWriter {
     /// The name prefix of build tables.
     static let buildPrefix = "_loadkit_new_"
+    /// How many times the rows may return to a partition started earlier before they are
+    /// routed (each return restarts the COPY: one round trip).
+    static let returnsBeforeRouting = 16
 
-    private let destination: PostgresDestination
-    private let table: TargetTable
-    private let loadID: String
-    private let types: [ColumnType]
-    private let swap: PostgresPartitionSwap
-    private var partitions: [String] = []
-    private var copy: PGCopyWriter?
-    private var built: [String] = []
+    let destination: PostgresDestination
+    let table: TargetTable
+    let loadID: String
+    let types: [ColumnType]
+    let swap: PostgresPartitionSwap
+    /// The partition key column's position in a stored row.
+    private let keyIndex: Int
+    /// The partitions started, in order.
+    var partitions: [String] = []
     /// The table each partition's rows go to.
-    private var tableOf: [String: String] = [:]
-    /// Whether a second partition made the rows go through the partitioned router table.
-    private var routed = false
-    private var inBuildTransaction = false
+    var tableOf: [String: String] = [:]
+    /// The names of loadkit's partition tables in the schema when the load began.
+    private var existing: Set<String> = []
+    var copy: PGCopyWriter?
+    /// The partition the COPY in progress writes (`nil`: routed, or none).
+    private var copyKey: String?
+    private var returns = 0
+    /// Whether the rows go through the router table (``PostgresReplaceWriter+Router``).
+    var routed = false
+    private var inTransaction = false
     private var finished = false
-    private var buildLocked = false
-    private var connection: PGConnection { destination.connection }
+    var connection: PGConnection { destination.connection }
 
-    init(destination: PostgresDestination, table: TargetTable, loadID: String) {
+    init(destination: PostgresDestination, table: TargetTable, loadID: String, copiesParent: Bool) {
         self.destination = destination
         self.table = table
         self.loadID = loadID
         types = PostgresDestination.columnTypes(table.storedColumns)
+        keyIndex = table.storedColumns.firstIndex { $0.name == table.partitioning?.column } ?? 0
         var swap = PostgresPartitionSwap(connection: destination.connection, schema: destination.schema,
                                          table: table.name, partitionColumn: table.partitioning?.column ?? "")
         swap.fence = destination.fence
         self.swap = swap
+        columnDefinitions = copiesParent
+            ? "LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS"
+            : table.storedColumns.map { "\(PostgresDialect.quote($0.name)) \(PostgresDestination.postgresType($0.sqlType))" }
+                .joined(separator: ", ")
     }
 
-    /// The build table of this load: `_loadkit_new_`, the table's lock key, `_`, 8 load-id digits.
-    private var buildName: String {
+    /// The columns of a new table: the parent's, written out (or `LIKE` the parent).
+    let columnDefinitions: String
+
+    /// The load's build table name prefix: `_loadkit_new_`, the table's lock key, `_`, 8 load-id
+    /// digits (a committed one is a leftover of an older loadkit, which `gc` drops).
+    var baseName: String {
         let key = PostgresLockKey(schema: destination.schema, table: table.name, partition: nil).value
         return Self.buildPrefix + PostgresPartitionSwap.hex(key) + "_" + String(loadID.dropFirst(4).prefix(8))
     }
 
-    /// The partitioned table that routes a dynamic load's rows to one build table per partition;
-    /// it exists only inside the build transaction.
-    private var routerName: String { buildName + "_r" }
-
-    private var columnList: String {
+    var columnList: String {
         table.storedColumns.map { PostgresDialect.quote($0.name) }.joined(separator: ", ")
     }
 
@@ -75,65 +103,86 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         String(name.prefix(buildPrefix.count + 16 + 1 + 8))
     }
 
-    /// The name of the lease (``PostgresLocks``) a load holds on its build table while it
-    /// exists: `build <build table>`.
+    /// The name of the lease (``PostgresLocks``) an older loadkit held on its committed build
+    /// table: `build <build table>` (``PostgresDestination/stagingTables()`` still honours it).
     static func buildLockName(_ name: String) -> String { "build " + name }
 
     func replace(partition key: String?) throws {
         guard let key else {
             throw LoadKitError(.partitionKey, "a PostgreSQL partition swap needs a partition key (table '\(table.name)')")
         }
-        partitions.append(key)
-        let column = PostgresDialect.quote(table.partitioning?.column ?? "")
-        guard let running = copy else {
-            try destination.locks.acquire(Self.buildLockName(buildName), runID: loadID, holder: "load \(loadID)",
-                                          timeout: destination.lockTimeout)
-            buildLocked = true
-            try connection.execute("BEGIN")
-            inBuildTransaction = true
-            let build = destination.qualified(buildName)
-            try connection.execute("DROP TABLE IF EXISTS \(build)")
-            try connection.execute("CREATE TABLE \(build) (LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS)")
-            tableOf[key] = buildName
-            copy = try connection.beginCopy("COPY \(build) (\(columnList)) FROM STDIN WITH (FREEZE)")
-            return
+        guard tableOf[key] == nil else { return }
+        var sql = ""
+        if !inTransaction {
+            // One round trip: the transaction and the names of loadkit's partitions (no lock; the
+            // range, `_` then the next character, is an index scan of pg_class by name).
+            existing = Set(try connection.query("""
+                BEGIN; SELECT relname FROM pg_class
+                WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = \(PostgresDialect.literal(destination.schema)))
+                AND relname >= '_loadkit_p_' AND relname < '_loadkit_p`'
+                """).compactMap { $0[0] })
+            inTransaction = true
         }
-        // A second partition (a dynamic load): from now on rows are routed by a partitioned
-        // build parent, the first partition's table attached to it (its CHECK lets ATTACH skip
-        // the scan), each new partition a table of its own; every row is still written once.
-        try running.finish()
-        let parent = destination.qualified(routerName)
-        if !routed {
-            try addBound(buildName, key: partitions[0])
-            try connection.execute("DROP TABLE IF EXISTS \(parent)")
-            try connection.execute("CREATE TABLE \(parent) (LIKE \(destination.qualified(table.name)) INCLUDING DEFAULTS) "
-                                   + "PARTITION BY LIST (\(column))")
-            try connection.execute("ALTER TABLE \(parent) ATTACH PARTITION \(destination.qualified(buildName)) "
-                                   + "FOR VALUES IN (\(PostgresDialect.literal(partitions[0])))")
-            routed = true
-        }
+        try copy?.finish()
+        copy = nil
+        let final = swap.partitionName(key)
         // All 16 hex digits of the partition's key: two partitions of one load never share a
         // name (55 bytes, 61 with the CHECK's `_bound`: within PostgreSQL's 63).
-        let name = buildName + "_" + PostgresPartitionSwap.hex(
-            PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value)
-        try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))")
-        try connection.execute("CREATE TABLE \(destination.qualified(name)) PARTITION OF \(parent) "
-                               + "FOR VALUES IN (\(PostgresDialect.literal(key)))")
+        let name = existing.contains(final) ? baseName + "_" + PostgresPartitionSwap.hex(
+            PostgresLockKey(schema: destination.schema, table: table.name, partition: key).value) : final
+        if name != final { sql += "DROP TABLE IF EXISTS \(destination.qualified(name)); " }
+        sql += "CREATE TABLE \(destination.qualified(name)) (\(columnDefinitions), \(bound(name, key: key))); "
+        partitions.append(key)
         tableOf[key] = name
-        copy = try connection.beginCopy("COPY \(parent) (\(columnList)) FROM STDIN")
+        if routed {
+            sql += "ALTER TABLE \(destination.qualified(routerName)) ATTACH PARTITION \(destination.qualified(name)) "
+                + "FOR VALUES IN (\(PostgresDialect.literal(key))); "
+            copy = try connection.beginCopy(sql + "COPY \(destination.qualified(routerName)) (\(columnList)) FROM STDIN")
+        } else {
+            // Deferred: the server creates the table while the first rows are encoded.
+            copy = try connection.beginCopy(sql + copyStatement(name), deferred: true)
+            copyKey = key
+        }
+    }
+
+    /// `COPY` into one partition's table. A table rebuilt beside its partition is filled
+    /// frozen (`FREEZE`, allowed as it was created in this transaction): a snapshot older than
+    /// the swap then sees the new rows, never an empty partition, and the rows need no vacuum
+    /// freeze later. A new partition's rows are not frozen: a snapshot older than the commit
+    /// sees none of them, as it would with any insert, and no visibility map is written (one
+    /// file less to create a partition).
+    private func copyStatement(_ name: String) -> String {
+        "COPY \(destination.qualified(name)) (\(columnList)) FROM STDIN"
+            + (name.hasPrefix(Self.buildPrefix) ? " WITH (FREEZE)" : "")
+    }
+
+    /// The CHECK constraint equal to partition `key`'s bound, with `IS NOT NULL`, so that
+    /// `ATTACH PARTITION` skips its validation scan.
+    private func bound(_ name: String, key: String) -> String {
+        let column = PostgresDialect.quote(table.partitioning?.column ?? "")
+        return "CONSTRAINT \(PostgresDialect.quote(PostgresPartitionSwap.boundName(name))) "
+            + "CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))"
     }
 
     func insert(_ row: UnsafeBufferPointer<Value>) throws {
+        if !routed, case .text(let key) = row[keyIndex], key != copyKey, let name = tableOf[key] {
+            // A row of a partition started earlier: back to its table, or route from now on.
+            returns += 1
+            try copy?.finish()
+            copy = nil
+            if returns > Self.returnsBeforeRouting {
+                try startRouting()
+            } else {
+                copy = try connection.beginCopy(copyStatement(name))
+                copyKey = key
+            }
+        }
         try copy!.writeRow(values: row, types: types)
     }
 
     func commit(ledger: [LedgerEntry], beforeCommit: () throws -> Void) throws {
         guard !finished else { return }
-        // Committed once the swap returns: releasing the build lease after it must not fail the
-        // load (a cancelled statement, a lost connection). A lease left behind guards a build
-        // table that no longer exists, and expires by itself.
-        defer { if finished { _ = try? cleanUp() } }
-        guard let copy else {
+        guard inTransaction else {
             // No partition was started (nothing to swap): the ledger entries still commit.
             try connection.transaction {
                 try destination.fence()
@@ -144,28 +193,14 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
             return
         }
         do {
-            try copy.finish()
-            let tables = partitions.map { (key: $0, built: tableOf[$0]!) }
-            if routed {
-                let parent = destination.qualified(routerName)
-                for (key, name) in tables {
-                    try connection.execute("ALTER TABLE \(parent) DETACH PARTITION \(destination.qualified(name))")
-                    if key != partitions[0] { try addBound(name, key: key) }
-                }
-                try connection.execute("DROP TABLE \(parent)")
-            } else {
-                try addBound(buildName, key: partitions[0])
-            }
+            try copy?.finish()
+            copy = nil
+            if routed { try stopRouting() }
+            try swap.publish(partitions.map { (key: $0, built: tableOf[$0]!) })
+            try destination.upsertLedger(ledger)
+            try beforeCommit()
+            inTransaction = false
             try connection.execute("COMMIT")
-            inBuildTransaction = false
-            built = tables.map(\.built)
-            // One ANALYZE for all (PostgreSQL 11+ takes a list): one round trip, not one per partition.
-            try connection.execute("ANALYZE " + tables.map { destination.qualified($0.built) }.joined(separator: ", "))
-            try swap.swap(tables) {
-                try destination.upsertLedger(ledger)
-                try beforeCommit()
-            }
-            built.removeAll()
             finished = true
         } catch {
             abort()
@@ -177,33 +212,11 @@ final class PostgresReplaceWriter: PartitionReplaceWriter {
         guard !finished else { return }
         finished = true
         if let copy, !copy.isEnded { copy.abort() }
-        if inBuildTransaction {
-            // Everything of the build phase was in this transaction: the rollback removes it.
+        if inTransaction {
+            // Everything of the load was in this transaction: the rollback removes it (a
+            // rollback that fails, the connection lost, is the server's when the session ends).
+            inTransaction = false
             _ = try? connection.execute("ROLLBACK")
-            inBuildTransaction = false
-        }
-        // Build tables committed before the failure are leftovers: dropped now, or by `gc` when
-        // the connection itself failed.
-        _ = try? cleanUp()
-    }
-
-    /// The CHECK constraint equal to partition `key`'s bound, with `IS NOT NULL`, so that
-    /// `ATTACH PARTITION` skips its validation scan.
-    private func addBound(_ name: String, key: String) throws {
-        let column = PostgresDialect.quote(table.partitioning?.column ?? "")
-        try connection.execute("""
-            ALTER TABLE \(destination.qualified(name)) ADD CONSTRAINT \(PostgresDialect.quote(PostgresPartitionSwap.boundName(name)))
-            CHECK (\(column) IS NOT NULL AND \(column) = \(PostgresDialect.literal(key)))
-            """)
-    }
-
-    /// Drops the build tables left and releases the build lock.
-    private func cleanUp() throws {
-        for name in built { try connection.execute("DROP TABLE IF EXISTS \(destination.qualified(name))") }
-        built.removeAll()
-        if buildLocked {
-            buildLocked = false
-            try destination.locks.release(Self.buildLockName(buildName), runID: loadID)
         }
     }
 }

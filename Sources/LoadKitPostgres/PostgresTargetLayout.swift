@@ -56,6 +56,11 @@ struct PostgresTargetLayout: Equatable {
     /// The partitions that are not loadkit's own or not logged, and the UNLOGGED partitions of
     /// those that are partitioned themselves.
     var foreignPartitions: [Partition] = []
+    /// Whether a column of the table has more than loadkit gives it (NOT NULL, a default, a
+    /// collation other than its type's; only a table made or altered by hand): then a swap's new
+    /// tables copy the table's definition (`LIKE … INCLUDING DEFAULTS`) instead of writing out
+    /// the columns, or `ATTACH` would refuse them.
+    var hasColumnExtras = false
 
     /// The DEFAULT partition's name, if there is one.
     var defaultPartition: String? { foreignPartitions.first(where: \.isDefault)?.name }
@@ -116,7 +121,10 @@ struct PostgresTargetLayout: Equatable {
                    p.partnatts = 1 AND p.partattrs[0] = a.attnum,
                    (SELECT string_agg(coalesce(quote_ident(k.attname), 'an expression'), ', ' ORDER BY u.n)
                     FROM unnest(p.partattrs::int2[]) WITH ORDINALITY u(attnum, n)
-                    LEFT JOIN pg_attribute k ON k.attrelid = c.oid AND k.attnum = u.attnum AND u.attnum > 0)
+                    LEFT JOIN pg_attribute k ON k.attrelid = c.oid AND k.attnum = u.attnum AND u.attnum > 0),
+                   EXISTS (SELECT 1 FROM pg_attribute x JOIN pg_type t ON t.oid = x.atttypid
+                           WHERE x.attrelid = c.oid AND x.attnum > 0 AND NOT x.attisdropped
+                             AND (x.attnotnull OR x.atthasdef OR x.attcollation <> t.typcollation))
             FROM pg_class c
             LEFT JOIN pg_partitioned_table p ON p.partrelid = c.oid
             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped
@@ -128,6 +136,7 @@ struct PostgresTargetLayout: Equatable {
         let strategy = ["l": "LIST", "r": "RANGE", "h": "HASH"][row[2] ?? ""] ?? "an unknown strategy"
         layout.partitionKey = "\(strategy) (\(row[4] ?? ""))"
         layout.listOnKey = row[2] == "l" && row[3] == "t"
+        layout.hasColumnExtras = row[5] == "t"
         // One round trip over the table's partitions (pg_inherits): the foreign keys referencing
         // the table or one of them (one row for each partition too, `conparentid` set, so the
         // top-level ones name each once), and the partitions that are not loadkit's own, with

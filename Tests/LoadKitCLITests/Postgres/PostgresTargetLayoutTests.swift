@@ -61,6 +61,28 @@ struct PostgresTargetLayoutTests {
         #expect(try buildTables(project).isEmpty)
     }
 
+    @Test("A partitioned table made by hand whose columns have NOT NULL, a default and a collation of their own still swaps: its new and rebuilt partitions copy the definition (LIKE), with SQLite's fingerprints")
+    func columnExtras() throws {
+        let project = try DestinationProject(.postgres)
+        _ = try project.warehouse.query("""
+            CREATE TABLE events (id bigint NOT NULL DEFAULT 0, ts timestamptz, v double precision,
+                                 event_date text COLLATE "C") PARTITION BY LIST (event_date)
+            """)
+        try project.day("2024-01-05", rows: 4)
+        #expect(try project.json(Self.load5)["strategy"] as? String == "direct")
+        try project.day("2024-01-05", rows: 6, offset: 1.5)
+        try project.day("2024-01-06", rows: 3)
+        #expect(try project.json(Self.load5)["strategy"] as? String == "direct", "a rebuilt partition")
+        #expect(try project.json(load("2024-01-06"))["strategy"] as? String == "direct", "a new partition")
+        #expect(try partitions(project).count == 2)
+        #expect(try project.warehouse.scalar("""
+            SELECT count(*) FROM pg_inherits i JOIN pg_attribute a ON a.attrelid = i.inhrelid
+            WHERE i.inhparent = 'events'::regclass AND a.attname = 'id' AND a.attnotnull
+            """) == "2")
+        #expect(try project.fingerprint() == project.cleanFingerprint([Self.load5, load("2024-01-06")]))
+        #expect(try buildTables(project).isEmpty)
+    }
+
     @Test("A DEFAULT partition added after loadkit's partitions: a reload deletes and inserts into loadkit's partition, a new key goes to the DEFAULT partition")
     func defaultPartitionAddedLater() throws {
         let project = try DestinationProject(.postgres)
@@ -173,30 +195,47 @@ struct PostgresTargetLayoutTests {
         }
     }
 
-    @Test("The tables a swap builds are logged: a static and a dynamic load's build tables, seen committed before the swap, have relpersistence 'p'",
+    @Test("The tables a swap builds are logged and never committed before the swap: while a static or dynamic load waits at before_commit, no table of it is visible; after it, every partition (one replaced, one new) has relpersistence 'p'",
           arguments: [false, true])
     func buildTablesAreLogged(dynamic: Bool) throws {
         let project = try DestinationProject(.postgres)
         try project.day("2024-01-05", rows: 3)
         try project.day("2024-01-06", rows: 3)
+        _ = try project.json(Self.load5 + ["--quiet"])
+        let before = try project.warehouse.query("""
+            SELECT relname FROM pg_class WHERE relnamespace = current_schema()::text::regnamespace
+            AND starts_with(relname, '_loadkit_') AND relkind = 'r' ORDER BY 1
+            """).compactMap { $0[0] }
         let both = try project.directory.write("data/both.csv",
             try String(contentsOfFile: project.directory.path("data/events-2024-01-05.csv"), encoding: .utf8)
             + String(contentsOfFile: project.directory.path("data/events-2024-01-06.csv"), encoding: .utf8)
                 .split(separator: "\n").dropFirst().map { $0 + "\n" }.joined())
         let arguments = dynamic ? ["load", "--table", "events", "--input", both] : Self.load5
-        let child = try project.start(arguments, environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=30s"])
-        defer { child.signal(SIGKILL); _ = child.wait() }  // never waited for before
+        let schema = try #require(try project.warehouse.scalar("SELECT current_schema()"))
+        let key = PostgresLockKey(schema: schema, table: "events", partition: "2024-01-05").value
+        let child = try project.start(arguments, environment: ["LOADKIT_FAILPOINT": "before_commit:sleep=3s"])
+        // The load's transaction is open at the failpoint once it holds the partition's advisory lock.
         let deadline = ContinuousClock.now + .seconds(30)
-        var built: [[String?]] = []
-        while built.count < (dynamic ? 2 : 1) {
-            try #require(ContinuousClock.now < deadline, "the build tables never appeared")
+        while try project.warehouse.scalar("""
+            SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+            AND (classid::bigint << 32 | objid::bigint) = \(key)
+            """) == "0" {
+            if ContinuousClock.now >= deadline { child.signal(SIGKILL) }
+            try #require(ContinuousClock.now < deadline, "the load never reached its commit")
             Thread.sleep(forTimeInterval: 0.02)
-            built = try project.warehouse.query("""
-                SELECT relname, relpersistence::text FROM pg_class WHERE relnamespace = current_schema()::text::regnamespace
-                AND starts_with(relname, '_loadkit_new_') AND relkind = 'r'
-                """)
         }
-        #expect(built.allSatisfy { $0[1] == "p" }, "\(built)")
+        let during = try project.warehouse.query("""
+            SELECT relname FROM pg_class WHERE relnamespace = current_schema()::text::regnamespace
+            AND starts_with(relname, '_loadkit_') AND relkind = 'r' ORDER BY 1
+            """).compactMap { $0[0] }
+        #expect(during == before, "nothing of the load is committed before its commit")
+        #expect(child.wait().status == 0)
+        let persistence = try project.warehouse.query("""
+            SELECT c.relname, c.relpersistence::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'events'::regclass ORDER BY 1
+            """)
+        #expect(persistence.count == (dynamic ? 2 : 1), "\(persistence)")
+        #expect(persistence.allSatisfy { $0[1] == "p" }, "\(persistence)")
     }
 
     @Test("A table partitioned by RANGE (made by hand): DELETE + INSERT routed into its partitions; a key no partition accepts fails (target.unsupported, exit 1) saying so, and nothing changes, not even the other day of the same input")
@@ -255,12 +294,38 @@ struct PostgresTargetLayoutTests {
         #expect(try project.fingerprint() == project.cleanFingerprint(["2024-01-05", "2024-01-06", "2024-01-08"].map(load)))
     }
 
-    @Test("kill -9 while the COPY streams a big input: the target and ledger are unchanged, the server ends the load's backend, nothing is left for gc, and a rerun gives a clean load's fingerprint")
-    func killedMidCopy() throws {
+    @Test("A dynamic load into new partitions that fails on a bad row of its last day, after the first days' COPY ran, leaves no partition, no table and no ledger entry; fixed, it loads all three")
+    func badRowInNewPartitions() throws {
         let project = try DestinationProject(.postgres)
-        try project.day("2024-01-05", rows: 10)
-        _ = try project.json(Self.load5)
+        var text = "id,ts,v\n"
+        for day in ["2024-01-05", "2024-01-06", "2024-01-07"] {
+            for i in 1...400 { text += "\(i),\(day)T10:\(i % 60 < 10 ? "0" : "")\(i % 60):00Z,\(i).5\n" }
+        }
+        let file = try project.directory.write("data/three.csv", text + "401,2024-01-07T11:00:00Z,not a number\n")
+        let dynamic = ["load", "--table", "events", "--input", file]
+        _ = try project.json(dynamic, status: 1)
+        #expect(try partitions(project).isEmpty)
+        #expect(try project.warehouse.scalar("""
+            SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::text::regnamespace
+            AND (starts_with(relname, '_loadkit_p_') OR starts_with(relname, '_loadkit_new_'))
+            """) == "0", "no table of the load is left")
+        #expect(try ledger(project).isEmpty)
+
+        _ = try project.directory.write("data/three.csv", text)
+        _ = try project.json(dynamic)
+        #expect(try partitions(project).count == 3)
+        #expect(try project.fingerprint() == project.cleanFingerprint([dynamic]))
+    }
+
+    @Test("kill -9 while the COPY streams a big input, into a replaced or a new partition: the target, its partitions and the ledger are unchanged, the server ends the load's backend, nothing is left for gc, and a rerun gives a clean load's fingerprint",
+          arguments: [false, true])
+    func killedMidCopy(newPartition: Bool) throws {
+        let project = try DestinationProject(.postgres)
+        let first = newPartition ? load("2024-01-06") : Self.load5
+        try project.day(newPartition ? "2024-01-06" : "2024-01-05", rows: 10)
+        _ = try project.json(first)
         let before = try project.fingerprint()
+        let partitionsBefore = try partitions(project)
         let ledgerBefore = try ledger(project)
         try project.day("2024-01-05", rows: 300_000, offset: 7)
 
@@ -291,13 +356,18 @@ struct PostgresTargetLayoutTests {
         }
         #expect(try project.fingerprint() == before)
         #expect(try ledger(project) == ledgerBefore)
+        #expect(try partitions(project) == partitionsBefore, "no partition was added or replaced")
         #expect(try buildTables(project).isEmpty, "the build table was never committed")
+        #expect(try project.warehouse.scalar("""
+            SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::text::regnamespace
+            AND starts_with(relname, '_loadkit_p_') AND relkind = 'r'
+            """) == String(partitionsBefore.count), "no table of the new partition is left")
         let gc = try project.json(["gc"])
         #expect((gc["dropped"] as? [String]) == [], "\(gc)")
 
         let rerun = try project.json(Self.load5)
         #expect(rerun["rowsWritten"] as? Int == 300_000)
-        #expect(try project.fingerprint() == project.cleanFingerprint([Self.load5]))
+        #expect(try project.fingerprint() == project.cleanFingerprint(newPartition ? [first, Self.load5] : [Self.load5]))
         #expect(try project.warehouse.scalar("SELECT count(*) FROM _loadkit_runs WHERE status = 'running'") == "0")
         #expect(try buildTables(project).isEmpty)
     }
