@@ -38,6 +38,10 @@ import LoadKit
 /// and the schema exactly as they were: every table of the load was created in the transaction
 /// the server rolls back. Nothing is left for `gc`.
 final class PostgresReplaceWriter: PartitionReplaceWriter {
+    /// 0: rows go to the server from the first batch, so it creates the table and starts the
+    /// COPY while the client parses the rest.
+    var rowsParsedBeforeWriting: Int { 0 }
+
     /// The name prefix of build tables.
     static let buildPrefix = "_loadkit_new_"
     /// How many times the rows may return to a partition started earlier before they are

@@ -14,6 +14,10 @@ import LoadKit
 /// cannot `FETCH` while a `COPY` is open: ``suspend()`` ends the COPY in progress, and the next
 /// row starts another. PostgreSQL manual, CREATE TABLE "TEMPORARY", COPY.
 final class PostgresStagingWriter: StagingWriter {
+    /// 0: rows go to the server from the first batch, so it creates the table and starts the
+    /// COPY while the client parses the rest.
+    var rowsParsedBeforeWriting: Int { 0 }
+
     let name: String
     private let connection: PGConnection
     private let columns: [TargetTable.StoredColumn]

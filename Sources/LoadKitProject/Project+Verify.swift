@@ -102,7 +102,10 @@ extension Project {
             if let source = try Warehouse(config: config).openForReading() as? SQLiteDestination {
                 if tableConfig.sql != nil {
                     // A transform's query may read any table: the whole warehouse.
-                    try source.connection.backup(to: try SQLiteConnection(path: copy))
+                    // A backup into a WAL database needs the source's page size.
+                    let pageSize = try source.connection.scalar("PRAGMA page_size")
+                    try source.connection.backup(to: try SQLiteConnection(path: copy,
+                        pageSize: { if case .integer(let size) = pageSize { Int(size) } else { nil } }()))
                 } else {
                     // What the loads touch: the schema, the partition, a sentinel row of every
                     // other partition (and load id), the table's ledger entries.

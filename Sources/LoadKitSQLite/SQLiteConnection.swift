@@ -54,9 +54,12 @@ public final class SQLiteConnection {
     ///   - busyTimeout: how long a statement waits for another connection's lock before it fails
     ///     with `SQLITE_BUSY` (default 60 s). https://www.sqlite.org/c3ref/busy_timeout.html
     ///   - walJournal: use WAL journaling for a writable file database (default `true`).
+    ///   - pageSize: the page size in bytes (a power of two, 512–65,536) of a database this
+    ///     open creates; an existing database keeps its own. `nil`: SQLite's default (4,096).
+    ///     https://www.sqlite.org/pragma.html#pragma_page_size
     /// - Throws: ``SQLiteError`` when the file cannot be opened or configured.
     public init(path: String, mode: OpenMode = .readWriteCreate,
-                busyTimeout: Duration = .seconds(60), walJournal: Bool = true) throws {
+                busyTimeout: Duration = .seconds(60), walJournal: Bool = true, pageSize: Int? = nil) throws {
         _ = Self.configured
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         switch mode {
@@ -78,6 +81,8 @@ public final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
         setBusyTimeout(busyTimeout)
         if walJournal && mode != .readOnly && path != ":memory:" && !path.isEmpty {
+            // Only before the first write (which switching to WAL is) does it take effect.
+            if let pageSize { try execute("PRAGMA page_size=\(pageSize)") }
             try enableWAL(busyTimeout: busyTimeout)
             try execute("PRAGMA synchronous=FULL")
             checkpoints.install(on: db)

@@ -59,7 +59,7 @@ extension SQLiteDestination {
         if partition != nil && partitionColumn == nil {
             throw LoadKitError(.partitionKey, "table '\(table)' is not partitioned; verify it without a partition")
         }
-        let scratch = try SQLiteConnection(path: path)
+        let scratch = try SQLiteConnection(path: path, pageSize: Self.pageSize)
         // The copy is thrown away on any failure: no need to sync it to disk.
         try scratch.execute("PRAGMA synchronous=OFF")
         try scratch.prepare("ATTACH DATABASE ? AS loadkit_source").execute([.text(Self.readOnlyURI(self.path))])

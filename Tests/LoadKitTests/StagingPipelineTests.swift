@@ -5,6 +5,8 @@ import Testing
 
 /// Records what reaches it and on which thread, in order.
 private final class RecordingWriter: PartitionReplaceWriter, @unchecked Sendable {
+    let rowsParsedBeforeWriting: Int
+    init(keeping rows: Int = 1_024) { rowsParsedBeforeWriting = rows }
     let events = Mutex<[String]>([])
     /// The threads (`pthread_self()`) that wrote.
     let threads = Mutex<Set<UInt>>([])
@@ -25,6 +27,9 @@ private final class RecordingWriter: PartitionReplaceWriter, @unchecked Sendable
     func abort() {}
 }
 
+/// The rows a writer that keeps the default lets the pipeline keep.
+private let kept = RecordingWriter().rowsParsedBeforeWriting
+
 @Suite struct StagingPipelineTests {
     /// Adds `count` one-value rows (0, 1, …) to a pipeline over `writer`, starting partition
     /// "p" first, and returns how many events the writer had seen before `finish()`.
@@ -41,14 +46,14 @@ private final class RecordingWriter: PartitionReplaceWriter, @unchecked Sendable
     func smallInputIsWrittenAtFinish() throws {
         let writer = RecordingWriter()
         let hookEvents = Mutex<[Int]>([])
-        let seenBeforeFinish = try feed(StagingPipeline.soloRows, into: writer) {
+        let seenBeforeFinish = try feed(kept, into: writer) {
             hookEvents.withLock { $0.append(writer.events.withLock { $0.count }) }
         }
         #expect(seenBeforeFinish == 0)
         let events = writer.events.withLock { $0 }
-        #expect(events.count == StagingPipeline.soloRows + 1)
+        #expect(events.count == kept + 1)
         #expect(events.first == "start p")
-        #expect(events.dropFirst() == ArraySlice((0..<StagingPipeline.soloRows).map { "row \($0)" }))
+        #expect(events.dropFirst() == ArraySlice((0..<kept).map { "row \($0)" }))
         #expect(writer.threads.withLock { $0 } == [UInt(pthread_self())])
         // Called once, before anything reached the writer.
         #expect(hookEvents.withLock { $0 } == [0])
@@ -57,7 +62,7 @@ private final class RecordingWriter: PartitionReplaceWriter, @unchecked Sendable
     @Test("A larger input starts the writer thread: every row arrives once, in order, the hook first")
     func largeInputUsesTheWriterThread() throws {
         let writer = RecordingWriter()
-        let count = StagingPipeline.soloRows * 3 + 17
+        let count = kept * 3 + 17
         let hookEvents = Mutex<[Int]>([])
         _ = try feed(count, into: writer) {
             hookEvents.withLock { $0.append(writer.events.withLock { $0.count }) }
@@ -68,6 +73,14 @@ private final class RecordingWriter: PartitionReplaceWriter, @unchecked Sendable
         #expect(events.dropFirst() == ArraySlice((0..<count).map { "row \($0)" }))
         #expect(writer.threads.withLock { $0 } != [UInt(pthread_self())])
         #expect(hookEvents.withLock { $0 } == [0])
+    }
+
+    @Test("A writer that wants rows from the first batch (PostgreSQL's) gets them on the writer thread, even for a small input")
+    func writerWithoutKeptRows() throws {
+        let writer = RecordingWriter(keeping: 0)
+        _ = try feed(10, into: writer) {}
+        #expect(writer.events.withLock { $0 } == ["start p"] + (0..<10).map { "row \($0)" })
+        #expect(!writer.threads.withLock { $0 }.contains(UInt(pthread_self())))
     }
 
     @Test("A writer error surfaces from finish() for a kept input, and abandon() drops kept rows unwritten")

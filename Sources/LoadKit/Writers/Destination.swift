@@ -167,6 +167,19 @@ public protocol RowWriter: AnyObject {
     /// Writes one row in stored-column order, given as a view into the caller's batch (valid
     /// only during the call). The hot path: no per-row allocation, no copies of the values.
     func insert(_ row: UnsafeBufferPointer<Value>) throws
+
+    /// How many rows the loader may parse before its first write, in rows: an input no longer
+    /// is parsed whole, then written from the loader's own thread (``StagingPipeline``).
+    /// 1,024 by default, for a writer whose first write takes a lock every loader of the
+    /// warehouse needs (SQLite's one writer), held from then to the commit; 0 for one whose
+    /// first write starts work elsewhere that should overlap the parsing (PostgreSQL's server
+    /// creating a partition's table while the client encodes its rows).
+    var rowsParsedBeforeWriting: Int { get }
+}
+
+extension RowWriter {
+    /// 1,024 rows (a day of flights, at most 1,014).
+    public var rowsParsedBeforeWriting: Int { 1_024 }
 }
 
 /// Rows being written into a staging table.

@@ -9,14 +9,15 @@ import Foundation
 /// of ``batchRows`` through a queue of at most ``maxQueuedBatches`` batches, so memory stays
 /// bounded whatever the input size.
 ///
-/// A small input is not worth a thread: the first ``soloRows`` rows are only kept, and the
-/// writer thread starts when the input goes past them. An input that ends first is written
+/// A small input is not worth a thread: the first rows (the writer's
+/// ``RowWriter/rowsParsedBeforeWriting``, 1,024 by default) are only kept, and the writer thread
+/// starts when the input goes past them. An input that ends first is written
 /// by ``finish()`` on the calling thread, in one go. Many small loads side by side (a daily
 /// backfill on two workers) then spend no thread start and no hand-over per load, and hold
 /// the destination's write lock (a direct replace opens its transaction with the first
-/// partition or row written) only while writing, not while parsing. At most `soloRows +
-/// batchRows × (maxQueuedBatches + 2)` rows are in flight (the kept ones, then one batch being
-/// filled, the queued ones, one being written).
+/// partition or row written) only while writing, not while parsing. At most the kept rows plus
+/// `batchRows × (maxQueuedBatches + 2)` are in flight (then one batch being filled, the queued
+/// ones, one being written).
 ///
 /// A direct replace also passes "partition first seen" events (``startPartition(_:)``) in
 /// order with the rows: the writer thread calls the writer's
@@ -26,9 +27,8 @@ final class StagingPipeline: @unchecked Sendable {
     /// the rows in flight stay a few hundred KiB.
     static let batchRows = 256
     static let maxQueuedBatches = 2
-    /// Rows kept before the writer thread starts: a day of flights (at most 1,014 rows), about
-    /// 0.5 MiB; as many as the queue holds once the thread runs, so the bound on memory stays.
-    static let soloRows = 1_024
+    /// Rows kept before the writer thread starts (the writer's ``RowWriter/rowsParsedBeforeWriting``).
+    private let soloRows: Int
 
     private struct Batch {
         var values: [Value] = []
@@ -53,7 +53,8 @@ final class StagingPipeline: @unchecked Sendable {
     private var started = false
     private var keptRows = 0
 
-    /// Prepares the pipeline; the writer thread starts after ``soloRows`` rows.
+    /// Prepares the pipeline; the writer thread starts once the input goes past the writer's
+    /// ``RowWriter/rowsParsedBeforeWriting`` (at once when that is 0).
     /// - Parameters:
     ///   - writer: where rows go, used only by the pipeline from now on (until ``finish()``
     ///     or ``abandon()`` returns).
@@ -65,7 +66,9 @@ final class StagingPipeline: @unchecked Sendable {
         self.replace = writer as? any PartitionReplaceWriter
         self.width = width
         self.beforeFirstWrite = beforeFirstWrite
+        self.soloRows = writer.rowsParsedBeforeWriting
         batch.values.reserveCapacity(width * Self.batchRows)
+        if soloRows <= 0 { startThread() }
     }
 
     private func startThread() {
@@ -94,7 +97,7 @@ final class StagingPipeline: @unchecked Sendable {
             queue.append(batch)
             batch = Batch()
             batch.values.reserveCapacity(width * Self.batchRows)
-            if keptRows > Self.soloRows { startThread() }
+            if keptRows > soloRows { startThread() }
             return
         }
         condition.lock()
