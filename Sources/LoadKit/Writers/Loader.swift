@@ -9,8 +9,9 @@ import Synchronization
 /// 1. take the locks known before reading (the static partition, or the whole table) —
 ///    nothing written yet; unless forced, stop as already loaded when the ledger says so;
 /// 2. open the destination's replace and write every row, parsing, validating and
-///    fingerprinting on this thread while another writes (``StagingPipeline``; an input of a
-///    few thousand rows is parsed whole first, then written on this thread); the writing
+///    fingerprinting on this thread while another writes (``StagingPipeline``; an input of
+///    up to the writer's ``RowWriter/rowsParsedBeforeWriting`` rows, 1,024 on SQLite, is parsed
+///    whole first, then written on this thread); the writing
 ///    starts each covered partition before its first row — a static one (or the whole table)
 ///    at once, a dynamic load's when the input first shows it, after this thread has tried
 ///    that partition's lock without waiting — removing its old rows (SQLite: the first start
