@@ -1,4 +1,6 @@
 import CLoadKitSQLite
+import Foundation
+import LoadKit
 
 /// When a commit runs the write-ahead log's checkpoint.
 ///
@@ -57,5 +59,35 @@ extension SQLiteConnection {
         guard checkpoints.due else { return }
         checkpoints.due = false
         _ = sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+    }
+}
+
+extension SQLiteConnection {
+    /// The `synchronous` setting (0 `OFF`, 1 `NORMAL`, 2 `FULL`, 3 `EXTRA`).
+    /// https://www.sqlite.org/pragma.html#pragma_synchronous
+    func synchronousLevel() throws -> Int64 {
+        if case .integer(let level) = try scalar("PRAGMA synchronous") { return level }
+        return 2
+    }
+
+    /// Syncs the main database's write-ahead log to disk (`fdatasync(2)`), making every
+    /// transaction committed in it so far durable, as `synchronous=FULL` does inside each
+    /// commit. A commit made with `synchronous=NORMAL` and then this is as durable as a
+    /// `FULL` one once this returns: its frames, commit frame included, are in the log, and a
+    /// log is only restarted over frames a checkpoint has copied into the synced database file.
+    /// https://www.sqlite.org/wal.html
+    /// - Throws: ``LoadKitError`` `.io` naming the log when it cannot be opened or synced.
+    func syncWriteAheadLog() throws {
+        guard let name = sqlite3_db_filename(handle, "main"), name.pointee != 0 else { return }
+        let log = String(cString: name) + "-wal"
+        let fd = open(log, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0, fdatasync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if fd >= 0 { close(fd) }
+            throw LoadKitError(.io, "the load was committed, but syncing the write-ahead log failed: \(reason); "
+                + "it may not survive a power loss until the next commit or checkpoint syncs it",
+                at: .init(file: log))
+        }
+        close(fd)
     }
 }

@@ -29,6 +29,9 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
     private let text = RowTextBuffer()
     private let gate: SQLiteWriteGate
     private var inGate = false
+    /// The connection's `synchronous` level before the transaction (restored after it), when
+    /// the transaction runs with `NORMAL` (see ``begin()``).
+    private var restoreSynchronous: Int64?
     private var state = State.notBegun
 
     private enum State { case notBegun, open, ended }
@@ -70,12 +73,29 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
         }
         inGate = true
         do {
+            // The commit's sync moves out of the write lock: COMMIT with NORMAL (no fsync), then
+            // ``commit(ledger:beforeCommit:)`` syncs the log itself after leaving the gate, while
+            // the next writer's transaction already runs; a durable commit either way.
+            let level = try connection.synchronousLevel()
+            if level >= 2 {
+                try connection.execute("PRAGMA synchronous=NORMAL")
+                restoreSynchronous = level
+            }
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
+            restoreSynchronousLevel()
             leaveGate()
             throw explain(error)
         }
         state = .open
+    }
+
+    private func restoreSynchronousLevel() {
+        guard let level = restoreSynchronous else { return }
+        restoreSynchronous = nil
+        // Outside any transaction (after COMMIT or ROLLBACK), where the pragma cannot fail
+        // but for misuse; a connection left at NORMAL would still never lose a commit to kill -9.
+        try? connection.execute("PRAGMA synchronous=\(level)")
     }
 
     private func leaveGate() {
@@ -122,7 +142,11 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
             try beforeCommit()
             try connection.deferringCheckpoints { try connection.execute("COMMIT") }
             state = .ended
+            let synced = restoreSynchronous != nil
+            restoreSynchronousLevel()
             leaveGate()
+            // Durable before the load is reported committed.
+            if synced { try connection.syncWriteAheadLog() }
             connection.checkpointIfDue()
         } catch {
             abort()
@@ -135,6 +159,7 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
         state = .ended
         // SQLite may already have rolled back (for example after SQLITE_FULL).
         if wasOpen && !connection.isAutocommit { try? connection.execute("ROLLBACK") }
+        restoreSynchronousLevel()
         leaveGate()
     }
 
