@@ -58,7 +58,8 @@ final class LoadLockTable {
         let fd = open(keysPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.ioError("cannot open lock file", keysPath) }
         let held = Held(fd: fd, key: key)
-        var lock = Self.byteLock(F_WRLCK, at: Self.offset(of: key))
+        let offset = Self.offset(of: key)
+        var lock = Self.byteLock(F_WRLCK, at: offset)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while fcntl(fd, Self.F_OFD_SETLK, &lock) != 0 {
@@ -69,7 +70,7 @@ final class LoadLockTable {
                 throw LoadKitError.lockTimedOut(key, holder: Self.holderOf(key, in: directory) ?? "", waited: timeout)
             }
             Thread.sleep(forTimeInterval: 0.02)
-            lock = Self.byteLock(F_WRLCK, at: Self.offset(of: key))
+            lock = Self.byteLock(F_WRLCK, at: offset)
         }
         heldCount += 1
         Self.append("+\(Self.escaped(key))\t\(Self.escaped(description))\n", to: holderFD)
