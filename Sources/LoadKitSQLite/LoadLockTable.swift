@@ -58,8 +58,7 @@ final class LoadLockTable {
         let fd = open(keysPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.ioError("cannot open lock file", keysPath) }
         let held = Held(fd: fd, key: key)
-        let offset = Self.offset(of: key)
-        var lock = Self.byteLock(F_WRLCK, at: offset)
+        var lock = Self.byteLock(F_WRLCK, at: Self.offset(of: key))
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while fcntl(fd, Self.F_OFD_SETLK, &lock) != 0 {
@@ -70,7 +69,6 @@ final class LoadLockTable {
                 throw LoadKitError.lockTimedOut(key, holder: Self.holderOf(key, in: directory) ?? "", waited: timeout)
             }
             Thread.sleep(forTimeInterval: 0.02)
-            lock = Self.byteLock(F_WRLCK, at: offset)
         }
         heldCount += 1
         Self.append("+\(Self.escaped(key))\t\(Self.escaped(description))\n", to: holderFD)

@@ -4,7 +4,8 @@ import LoadKit
 
 /// When a commit runs the write-ahead log's checkpoint.
 ///
-/// SQLite checkpoints from inside the commit that grows the log past 1,000 pages (4 MiB):
+/// SQLite checkpoints from inside the commit that grows the log past 1,000 pages (16 MiB in a
+/// warehouse of loadkit's 16 KiB pages):
 /// it copies those pages into the database file and syncs both, a few milliseconds in which
 /// the committing call has not returned. SQLite's own write lock is free by then, but a writer
 /// of this process holds ``SQLiteWriteGate`` until its commit returns, so the other workers of

@@ -1,4 +1,3 @@
-import CLoadKitSQLite
 import Foundation
 import LoadKit
 
@@ -104,9 +103,7 @@ extension SQLiteDestination: RunLog {
             try prepareCatalog()
             // Takes its turn with this process's direct replaces (see SQLiteWriteGate).
             let gate = SQLiteWriteGate.forWarehouse(path)
-            guard gate.enter(timeout: connection.busyTimeout) else {
-                throw SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked", sql: "BEGIN IMMEDIATE")
-            }
+            try gate.pass(timeout: connection.busyTimeout)
             defer { connection.checkpointIfDue() }
             defer { gate.leave() }
             return try connection.deferringCheckpoints {

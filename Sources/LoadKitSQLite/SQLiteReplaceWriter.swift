@@ -1,4 +1,3 @@
-import CLoadKitSQLite
 import LoadKit
 
 /// A partition replace that writes each row once, straight into the target table, inside one
@@ -67,9 +66,11 @@ final class SQLiteReplaceWriter: PartitionReplaceWriter {
         guard state == .notBegun else {
             throw LoadKitError(.schema, "this replace of \(warehouse) has already ended")
         }
-        guard gate.enter(timeout: connection.busyTimeout) else {
+        do {
+            try gate.pass(timeout: connection.busyTimeout)
+        } catch {
             // Another writer of this process held the write lock for the whole busy timeout.
-            throw explain(SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked", sql: "BEGIN IMMEDIATE"))
+            throw explain(error)
         }
         inGate = true
         do {

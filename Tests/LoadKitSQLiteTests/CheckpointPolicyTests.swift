@@ -9,6 +9,15 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
     }
 
+    /// A fresh WAL database `w.db` with one empty table `t`, in a folder of its own (kept alive
+    /// by the caller).
+    private func newDatabase() throws -> (TemporaryDirectory, SQLiteConnection) {
+        let dir = try TemporaryDirectory()
+        let db = try SQLiteConnection(path: dir.path("w.db"))
+        try db.execute("CREATE TABLE t(x BLOB)")
+        return (dir, db)
+    }
+
     /// Commits `pages` pages of new rows (one 4,000-byte blob a page).
     private func commit(pages: Int, on db: SQLiteConnection) throws {
         try db.transaction {
@@ -18,10 +27,8 @@ import Testing
 
     @Test("A deferring commit past 1,000 log pages leaves the checkpoint due; checkpointIfDue copies the log into the file")
     func deferred() throws {
-        let dir = try TemporaryDirectory()
+        let (dir, db) = try newDatabase()
         let path = dir.path("w.db")
-        let db = try SQLiteConnection(path: path)
-        try db.execute("CREATE TABLE t(x BLOB)")
         let before = try fileSize(path)
         try db.deferringCheckpoints { try commit(pages: 1_500, on: db) }
         #expect(db.checkpoints.due)
@@ -35,10 +42,8 @@ import Testing
 
     @Test("Without deferring, a commit past 1,000 log pages checkpoints at once, as SQLite's autocheckpoint does")
     func immediate() throws {
-        let dir = try TemporaryDirectory()
+        let (dir, db) = try newDatabase()
         let path = dir.path("w.db")
-        let db = try SQLiteConnection(path: path)
-        try db.execute("CREATE TABLE t(x BLOB)")
         try commit(pages: 1_500, on: db)
         #expect(!db.checkpoints.due)
         #expect(try fileSize(path) > 1_500 * 4_000)

@@ -94,9 +94,7 @@ final class StagingPipeline: @unchecked Sendable {
     private func flush() throws {
         if !started {
             keptRows += batch.values.count / width
-            queue.append(batch)
-            batch = Batch()
-            batch.values.reserveCapacity(width * Self.batchRows)
+            enqueueBatch()
             if keptRows > soloRows { startThread() }
             return
         }
@@ -104,10 +102,16 @@ final class StagingPipeline: @unchecked Sendable {
         defer { condition.unlock() }
         while queue.count >= Self.maxQueuedBatches && failure == nil { condition.wait() }
         if let failure { throw failure }
+        enqueueBatch()
+        condition.broadcast()
+    }
+
+    /// Moves the batch being filled to the queue and starts an empty one. Under `condition`
+    /// once the writer thread runs.
+    private func enqueueBatch() {
         queue.append(batch)
         batch = Batch()
         batch.values.reserveCapacity(width * Self.batchRows)
-        condition.broadcast()
     }
 
     /// Returns once every row is written: the kept rows of an input that never started the
